@@ -1,0 +1,262 @@
+"""Command line: ``ganstudio`` opens the app; sub-commands do the same work headless.
+
+    ganstudio train --family dcgan --dataset faces --image-size 64 --channels 3 --epochs 5
+    ganstudio train --resume runs/<run> --epochs 10
+    ganstudio sample runs/<run> -n 64 -o grid.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from ganstudio.errors import UserError
+from ganstudio.training.engine import TrainerCallback
+
+EPILOG = "Run 'ganstudio COMMAND --help' for a command's options."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ganstudio.data import list_datasets
+    from ganstudio.models import list_families
+
+    parser = argparse.ArgumentParser(
+        prog="ganstudio", epilog=EPILOG,
+        description="Train a GAN on your own images, watch it learn live, explore its latent space. "
+                    "Without a command, the desktop app opens.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("gui", help="open the desktop app (the default)", description="Open the desktop app.")
+
+    train = sub.add_parser("train", help="train a GAN headless (servers, scripts)",
+                           description="Train a GAN without the GUI. Writes a run folder with config.json, "
+                                       "metrics.jsonl, sample grids and checkpoints. Ctrl-C stops after the "
+                                       "current step and saves a checkpoint.")
+    families = list_families()
+    datasets = list_datasets()
+    g = train.add_argument_group("what to train")
+    g.add_argument("--family", choices=list(families), help="GAN family (default: gan). " +
+                   "; ".join(f"{n}: {c.description}" for n, c in families.items()))
+    g.add_argument("--dataset", choices=list(datasets), help="data set (default: faces). " +
+                   "; ".join(f"{n}: {d}" for n, d in datasets.items()))
+    g.add_argument("--data-root", metavar="DIR",
+                   help="image folder (folder data set), or torchvision root (MNIST files in DIR/MNIST/raw/)")
+    g.add_argument("--image-size", type=int, choices=(28, 32, 64), help="image size in pixels (default: 28)")
+    g.add_argument("--channels", type=int, choices=(1, 3), help="1 grey or 3 RGB (default: 1)")
+    g.add_argument("--num-images", type=int, metavar="N", help="use at most N images")
+    g.add_argument("--labels", action="store_true", default=None, help="image folders: sub-folders are classes")
+    g.add_argument("--latent-dim", type=int, metavar="N", help="size of z (default: 100)")
+    g.add_argument("--width", type=int, metavar="N",
+                   help="DCGAN base channels (default: 112 at 28 px as in the tutorial, 64 at 32/64 px)")
+    g = train.add_argument_group("how to train")
+    g.add_argument("--epochs", type=int, help="passes over the data (default: 5)")
+    g.add_argument("--max-steps", type=int, metavar="N", help="stop after N steps in total")
+    g.add_argument("--max-minutes", type=float, metavar="M", help="stop after M minutes (a checkpoint is saved)")
+    g.add_argument("--batch-size", type=int, help="images per step (default: 60)")
+    g.add_argument("--lr-g", type=float, help="generator learning rate (default: 2e-4)")
+    g.add_argument("--lr-d", type=float, help="discriminator learning rate (default: 2e-4)")
+    g.add_argument("--beta1", type=float, help="Adam beta1 (default: 0.5)")
+    g.add_argument("--beta2", type=float, help="Adam beta2 (default: 0.999)")
+    g.add_argument("--seed", type=int, help="random seed (default: 0)")
+    g.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default: auto)")
+    g.add_argument("--no-amp", dest="amp", action="store_false", default=None,
+                   help="no bf16 mixed precision on CUDA")
+    g.add_argument("--threads", type=int, metavar="N", help="CPU threads for training")
+    g.add_argument("--sample-every", type=int, metavar="N", help="steps between sample grids (default: 200)")
+    g.add_argument("--checkpoint-every", type=int, metavar="N", help="steps between checkpoints (default: 1000)")
+    g = train.add_argument_group("where")
+    g.add_argument("--out", default="runs", metavar="DIR", help="parent folder of new runs (default: runs/)")
+    g.add_argument("--resume", metavar="RUN", help="continue this run folder from its latest checkpoint")
+
+    sample = sub.add_parser("sample", help="generate images from a trained run",
+                            description="Generate images with a run's generator.")
+    sample.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    sample.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the random z (default: 0)")
+    sample.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
+    sample.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    sample.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="OUT.png: one grid; a folder (existing, or ending in /): one PNG per image; "
+                             "OUT.npz: the uint8 array (N, H, W, C) as 'images'")
+    return parser
+
+
+# -- train ----------------------------------------------------------------------------------------
+
+_DATA_ARGS = {"dataset": "dataset", "data_root": "root", "image_size": "image_size", "channels": "channels",
+              "num_images": "num_images", "labels": "labels"}
+_MODEL_ARGS = {"family": "family", "latent_dim": "latent_dim", "width": "width"}
+_TRAIN_ARGS = ("epochs", "max_steps", "max_minutes", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "seed",
+               "device", "amp", "threads", "sample_every", "checkpoint_every")
+
+
+def _given(args: argparse.Namespace, names) -> dict:
+    pairs = names.items() if isinstance(names, dict) else ((n, n) for n in names)
+    return {field: getattr(args, arg) for arg, field in pairs if getattr(args, arg) is not None}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ganstudio.config import RunConfig
+    from ganstudio.training.control import TrainingControl
+    from ganstudio.training.engine import Trainer
+
+    interactive = sys.stdout.isatty()
+    report_interval = 0.1 if interactive else 1.0
+    if args.resume:
+        fixed = _given(args, _DATA_ARGS) | _given(args, _MODEL_ARGS)
+        if fixed:
+            raise UserError(f"a resumed run keeps its data and model; drop {', '.join(sorted(fixed))}")
+        trainer = Trainer.resume(args.resume, train_overrides=_given(args, _TRAIN_ARGS),
+                                 report_interval_s=report_interval)
+    else:
+        config = RunConfig().replace(data=_given(args, _DATA_ARGS), model=_given(args, _MODEL_ARGS),
+                                     train=_given(args, _TRAIN_ARGS))
+        trainer = Trainer(config, out=args.out, report_interval_s=report_interval)
+
+    control = TrainingControl()
+    printer = TerminalProgress() if interactive else JsonLinesProgress()
+
+    def on_sigint(signum, frame):
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts at once
+        printer.note("Stopping after this step (Ctrl-C again to abort without a checkpoint)...")
+        control.stop()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        ended = trainer.run(control, callbacks=[printer])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 0 if ended.reason in ("finished", "stopped", "time_limit") else 1
+
+
+def _format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
+        return "--:--"
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60:02d}:{rem % 60:02d}"
+
+
+class TerminalProgress(TrainerCallback):
+    """A one-line progress bar rewritten in place: steps, epoch, losses, images/s, ETA."""
+
+    def __init__(self, stream=sys.stdout, width: int = 24):
+        self.stream, self.width = stream, width
+        self.line_open = False
+
+    def _write_line(self, text: str) -> None:
+        self.stream.write("\r\033[K" + text)
+        self.stream.flush()
+        self.line_open = True
+
+    def note(self, text: str) -> None:
+        if self.line_open:
+            self.stream.write("\n")
+            self.line_open = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def on_start(self, e):
+        self.note(f"Run folder: {e.run_dir}\nDevice: {e.device}; steps {e.start_step}/{e.total_steps} "
+                  f"({e.steps_per_epoch} per epoch)")
+
+    def on_step(self, e):
+        filled = int(self.width * e.step / max(e.total_steps, 1))
+        bar = "#" * filled + "-" * (self.width - filled)
+        metrics = " ".join(f"{k}={v:.3f}" for k, v in e.metrics.items())
+        self._write_line(f"[{bar}] {e.step}/{e.total_steps} ep {e.epoch:.2f} | {metrics} | "
+                         f"{e.images_per_s:,.0f} img/s | {_format_duration(e.elapsed_s)} ETA "
+                         f"{_format_duration(e.eta_s)}")
+
+    def on_warning(self, e):
+        self.note(f"Warning: {e.message}")
+
+    def on_end(self, e):
+        self.note(e.message + (f"\nCheckpoint: {e.checkpoint}" if e.checkpoint else ""))
+
+
+class JsonLinesProgress(TrainerCallback):
+    """One JSON object per line and event, for logs and scripts (used when stdout is no terminal)."""
+
+    def __init__(self, stream=sys.stdout):
+        self.stream = stream
+
+    def _emit(self, event: str, **fields) -> None:
+        self.stream.write(json.dumps({"event": event, "time": round(time.time(), 3), **fields}, default=str) + "\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        self._emit("note", message=text)
+
+    def on_start(self, e):
+        self._emit("start", run_dir=e.run_dir, device=e.device, start_step=e.start_step, total_steps=e.total_steps)
+
+    def on_step(self, e):
+        self._emit("step", step=e.step, total_steps=e.total_steps, epoch=round(e.epoch, 4),
+                   images_per_s=round(e.images_per_s, 1), eta_s=None if e.eta_s is None else round(e.eta_s, 1),
+                   **e.metrics)
+
+    def on_checkpoint(self, e):
+        self._emit("checkpoint", step=e.step, path=e.path)
+
+    def on_warning(self, e):
+        self._emit("warning", step=e.step, kind=e.kind, message=e.message)
+
+    def on_end(self, e):
+        self._emit("end", step=e.step, reason=e.reason, message=e.message, checkpoint=e.checkpoint)
+
+
+# -- sample ---------------------------------------------------------------------------------------
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from ganstudio.latent.render import image_grid, save_images, save_png, to_uint8
+    from ganstudio.training.checkpoint import load_generator
+    from ganstudio.training.device import select_device
+
+    if args.n < 1:
+        raise UserError("-n must be at least 1")
+    out = args.output
+    as_folder = out.endswith(("/", "\\")) or Path(out).is_dir()
+    if not as_folder and Path(out).suffix.lower() not in (".png", ".npz"):
+        raise UserError(f"cannot tell what to write to '{out}': use a .png, a .npz or a folder ending in /")
+    family, info, _ = load_generator(args.checkpoint or args.run, select_device(args.device))
+    z = family.sample_latent(args.n, generator=torch.Generator().manual_seed(args.seed))
+    images = to_uint8(family.generate(z))
+    path = Path(out)
+    if as_folder:
+        save_images(images, path)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".png":
+            save_png(image_grid(images), path)
+        else:
+            np.savez(path, images=images)
+    print(f"Wrote {args.n} images from step {info.step} to {path}")
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from ganstudio.gui.app import run_app
+
+    return run_app()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = {"train": cmd_train, "sample": cmd_sample, "gui": cmd_gui, None: cmd_gui}[args.command]
+    try:
+        return command(args)
+    except UserError as e:
+        print(f"ganstudio: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nganstudio: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,136 @@
+"""Run configuration: three frozen dataclasses with a JSON round-trip.
+
+A run is fully described by a :class:`RunConfig`; it is written to ``config.json`` in the run folder
+and read back on resume, so every field is a plain JSON value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ganstudio.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which images to train on, at which size."""
+
+    dataset: str = "faces"
+    image_size: int = 28
+    channels: int = 1
+    root: str | None = None  # torchvision root or image folder; None: the data set's default
+    num_images: int | None = None  # None: the data set's default (faces: 60k up to 32 px, else 20k)
+    labels: bool = False  # image folders: sub-folders are class labels
+    seed: int = 0  # procedural data sets are drawn from this seed
+
+    def __post_init__(self) -> None:
+        if self.image_size not in (28, 32, 64):
+            raise ConfigError(f"image size must be 28, 32 or 64, not {self.image_size}")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 (grey) or 3 (RGB), not {self.channels}")
+        if self.num_images is not None and self.num_images < 1:
+            raise ConfigError("the number of images must be at least 1")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which GAN family, and its size. ``width`` None means the family's (tutorial) default."""
+
+    family: str = "gan"
+    latent_dim: int = 100
+    width: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.latent_dim < 1:
+            raise ConfigError("the latent size must be at least 1")
+        if self.width is not None and self.width < 1:
+            raise ConfigError("the width must be at least 1")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Defaults are the tutorial's: batch 60, Adam 2e-4, betas (0.5, 0.999)."""
+
+    epochs: int = 5
+    max_steps: int | None = None  # stop after this many steps in total (overrides epochs if smaller)
+    max_minutes: float | None = None  # wall-clock limit for this session of the run
+    batch_size: int = 60
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    amp: bool = True  # bf16 autocast on CUDA (ignored elsewhere)
+    threads: int | None = None  # torch intra-op threads on the CPU; None: torch's default
+    sample_every: int = 200  # steps between sample grids
+    num_samples: int = 64  # fixed z for the sample grid (8x8)
+    checkpoint_every: int = 1000  # steps between checkpoints (one is always saved at the end)
+    keep_checkpoints: int = 3
+
+    def __post_init__(self) -> None:
+        positive = ("epochs", "batch_size", "sample_every", "num_samples", "checkpoint_every",
+                    "keep_checkpoints")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.replace('_', ' ')} must be at least 1")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ConfigError("max steps must be at least 1")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise ConfigError("max minutes must be positive")
+        for name in ("lr_g", "lr_d"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be positive")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        """Build from a dict, rejecting unknown keys (a typo must not pass silently)."""
+        parts = {}
+        for name, part_cls in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+            values = dict(d.get(name, {}))
+            known = {f.name for f in dataclasses.fields(part_cls)}
+            unknown = sorted(set(values) - known)
+            if unknown:
+                raise ConfigError(f"unknown {name} settings: {', '.join(unknown)}")
+            parts[name] = part_cls(**values)
+        return cls(**parts)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunConfig:
+        try:
+            return cls.from_json(Path(path).read_text())
+        except (OSError, json.JSONDecodeError, TypeError) as e:
+            raise ConfigError(f"cannot read the run configuration {path}: {e}") from None
+
+    def replace(self, **parts: Any) -> RunConfig:
+        """``cfg.replace(train=cfg.train.__class__(...))`` or per-part field dicts:
+        ``cfg.replace(train={"epochs": 3})``."""
+        updated = {}
+        for name, value in parts.items():
+            current = getattr(self, name)
+            updated[name] = dataclasses.replace(current, **value) if isinstance(value, dict) else value
+        return dataclasses.replace(self, **updated)

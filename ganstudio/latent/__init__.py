@@ -1,0 +1,1 @@
+"""Latent-space tools: rendering generator output to images (and, later, directions and walks)."""

@@ -1,0 +1,52 @@
+"""Generator output -> uint8 pictures: tensors in [-1, 1] to HWC arrays, grids and PNG files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ganstudio.fileio import atomic_writer
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) float in [-1, 1] -> fresh (N, H, W, C) uint8 array."""
+    x = ((images.detach().float().cpu() + 1.0) * 127.5).round_().clamp_(0, 255).to(torch.uint8)
+    return x.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def image_grid(images: np.ndarray, columns: int | None = None, padding: int = 2, pad_value: int = 0) -> np.ndarray:
+    """(N, H, W, C) uint8 -> one (rows·(H+p)+p, cols·(W+p)+p, C) uint8 grid, row-major."""
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.full((rows * (h + padding) + padding, columns * (w + padding) + padding, c), pad_value, np.uint8)
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        grid[y : y + h, x : x + w] = image
+    return grid
+
+
+def to_pil(image: np.ndarray) -> Image.Image:
+    """(H, W, C) uint8 with C in {1, 3} -> PIL image (grey or RGB)."""
+    return Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+
+
+def save_png(image: np.ndarray, path: str | Path) -> None:
+    """Write an (H, W, C) uint8 image as PNG, atomically."""
+    with atomic_writer(path) as f:
+        to_pil(image).save(f, format="PNG")
+
+
+def save_images(images: np.ndarray, folder: str | Path, prefix: str = "sample") -> list[Path]:
+    """One PNG per (H, W, C) image of an (N, H, W, C) array; returns the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{prefix}_{i:04d}.png" for i in range(len(images))]
+    for image, path in zip(images, paths):
+        save_png(image, path)
+    return paths

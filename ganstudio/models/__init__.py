@@ -1,0 +1,46 @@
+"""GAN family registry: ``@register_family("name")``, ``list_families()``, ``build_family(...)``.
+
+A new family is one module in this package with a decorated :class:`Family` subclass, plus its import
+at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from ganstudio.config import DataConfig, ModelConfig, TrainConfig
+from ganstudio.errors import ConfigError
+from ganstudio.models.base import Family, MetricInfo
+
+_FAMILIES: dict[str, type[Family]] = {}
+
+
+def register_family(name: str) -> Callable[[type[Family]], type[Family]]:
+    def decorator(cls: type[Family]) -> type[Family]:
+        cls.name = name
+        _FAMILIES[name] = cls
+        return cls
+
+    return decorator
+
+
+def list_families() -> dict[str, type[Family]]:
+    return dict(_FAMILIES)
+
+
+def family_class(name: str) -> type[Family]:
+    try:
+        return _FAMILIES[name]
+    except KeyError:
+        raise ConfigError(f"unknown GAN family '{name}'; choose one of: {', '.join(_FAMILIES)}") from None
+
+
+def build_family(data: DataConfig, model: ModelConfig, train: TrainConfig, device: torch.device) -> Family:
+    return family_class(model.family)(data, model, train, device)
+
+
+from ganstudio.models import dcgan, gan  # noqa: E402,F401  (families register on import)
+
+__all__ = ["Family", "MetricInfo", "build_family", "family_class", "list_families", "register_family"]

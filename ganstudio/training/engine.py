@@ -1,0 +1,248 @@
+"""The training loop. It knows no GUI: it reports to callbacks and obeys a TrainingControl.
+
+    trainer = Trainer(config, out="runs")              # or Trainer.resume("runs/<run>")
+    ended = trainer.run(control, callbacks=[printer])  # blocks; call from a worker thread in a GUI
+
+Metric sums stay on the device between reports (one sync per report, at most ~20 per second).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from ganstudio.config import RunConfig
+from ganstudio.data import load_dataset
+from ganstudio.data.batches import DeviceBatches
+from ganstudio.errors import RunError
+from ganstudio.latent.render import image_grid, save_png, to_uint8
+from ganstudio.models import build_family
+from ganstudio.models.base import Family
+from ganstudio.training.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
+from ganstudio.training.control import TrainingControl
+from ganstudio.training.device import describe_device, select_device
+from ganstudio.training.events import (CheckpointSaved, RunEnded, RunStarted, SamplesReport, StepReport,
+                                       TrainingWarning)
+from ganstudio.training.runs import RunFolder
+
+
+class TrainerCallback:
+    """Listener base class: override the hooks you need. Hooks run in the training thread."""
+
+    def on_start(self, event: RunStarted) -> None: ...
+    def on_step(self, event: StepReport) -> None: ...
+    def on_samples(self, event: SamplesReport) -> None: ...
+    def on_checkpoint(self, event: CheckpointSaved) -> None: ...
+    def on_warning(self, event: TrainingWarning) -> None: ...
+    def on_end(self, event: RunEnded) -> None: ...
+
+
+class _Broadcast:
+    """``notify("on_step", event)`` calls that hook of every callback, in order."""
+
+    def __init__(self, callbacks: Sequence[TrainerCallback]):
+        self.callbacks = list(callbacks)
+
+    def __call__(self, hook: str, event: object) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(event)
+
+
+class Trainer:
+    """Trains ``config`` into a run folder: a new one under ``out`` (made once data and model are
+    ready, so a failed start leaves nothing behind), or ``run`` continued from ``checkpoint``."""
+
+    def __init__(self, config: RunConfig, out: str | Path = "runs", run: RunFolder | None = None,
+                 checkpoint: Path | None = None, report_interval_s: float = 0.05):
+        self.config = config
+        self.out = Path(out)
+        self.run_folder = run
+        self.checkpoint = checkpoint
+        self.report_interval_s = report_interval_s
+        self.family: Family | None = None  # built in run()
+
+    @classmethod
+    def resume(cls, run_path: str | Path, checkpoint: str | Path | None = None,
+               train_overrides: dict | None = None, **kwargs) -> Trainer:
+        """Continue a run from its latest (or the given) checkpoint; overrides e.g. {"epochs": 10}."""
+        run = RunFolder.open(run_path)
+        config = run.read_config()
+        if train_overrides:
+            config = config.replace(train=train_overrides)
+        checkpoint = Path(checkpoint) if checkpoint else run.latest_checkpoint()
+        if checkpoint is None:
+            raise RunError(f"{run.path} has no checkpoint to resume from")
+        return cls(config, run=run, checkpoint=checkpoint, **kwargs)
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def run(self, control: TrainingControl | None = None,
+            callbacks: Sequence[TrainerCallback] = ()) -> RunEnded:
+        """Train until done, stopped, out of time or diverged. Raises UserError subclasses for bad
+        data, configuration or checkpoints before the first step."""
+        control = control or TrainingControl()
+        notify = _Broadcast(callbacks)
+        cfg, t = self.config, self.config.train
+        device = select_device(t.device)
+        if device.type == "cpu" and t.threads:
+            torch.set_num_threads(t.threads)
+
+        data = load_dataset(cfg.data)
+        warnings = [TrainingWarning(0, "data", w) for w in data.warnings]
+        batch_size = t.batch_size
+        if len(data) < batch_size:
+            batch_size = len(data)
+            warnings.append(TrainingWarning(0, "batch_clamped",
+                                            f"The data set has only {len(data)} images, fewer than the batch "
+                                            f"size {t.batch_size}; training with batches of {batch_size}."))
+
+        torch.manual_seed(t.seed)
+        family = self.family = build_family(cfg.data, cfg.model, t, device)
+        sample_z = family.sample_latent(t.num_samples, generator=torch.Generator().manual_seed(t.seed + 1))
+        start_step = 0
+        if self.checkpoint is not None:
+            info, sample_z = load_checkpoint(self.checkpoint, family, restore_rng=True)
+            start_step = info.step
+        batches = DeviceBatches(data.images, data.labels if family.takes_labels else None, batch_size,
+                                device, t.seed, channels_last=getattr(family, "channels_last", False))
+        total = t.epochs * batches.steps_per_epoch
+        if t.max_steps is not None:
+            total = min(total, t.max_steps)
+
+        if self.run_folder is None:
+            self.run_folder = RunFolder.create(self.out, cfg)
+        else:
+            self.run_folder.write_config(cfg)
+        loop = _LoopState(self, family, batches, sample_z, notify, start_step, total)
+        notify("on_start", RunStarted(self.run_folder.path, describe_device(device), start_step, total,
+                                   batches.steps_per_epoch, tuple(m.key for m in family.metrics)))
+        for w in warnings:
+            notify("on_warning", w)
+        return loop.run(control)
+
+
+class _LoopState:
+    """One session of the loop: timing, metric sums and the periodic work."""
+
+    def __init__(self, trainer: Trainer, family: Family, batches: DeviceBatches, sample_z: torch.Tensor,
+                 notify: _Broadcast, start_step: int, total: int):
+        self.trainer, self.family, self.batches = trainer, family, batches
+        self.run_folder = trainer.run_folder
+        self.t = trainer.config.train
+        self.sample_z, self.notify = sample_z, notify
+        self.start_step, self.step, self.total = start_step, start_step, total
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count = 0
+        self.last_values: dict[str, float] = {}
+        self.paused_s = 0.0
+
+    def run(self, control: TrainingControl) -> RunEnded:
+        t = self.t
+        self.t0 = self.last_report_t = time.perf_counter()
+        self.last_report_step = self.step
+        deadline = self.t0 + t.max_minutes * 60 if t.max_minutes else math.inf
+        reason = "finished"
+        while self.step < self.total:
+            if control.paused:
+                paused_at = time.perf_counter()
+                control.wait_while_paused()
+                self._exclude_pause(time.perf_counter() - paused_at)
+            if control.stop_requested:
+                reason = "stopped"
+                break
+            real, labels = self.batches.batch(self.step)
+            self._accumulate(self.family.train_step(real, labels))
+            self.step += 1
+            now = time.perf_counter()
+            if now - self.last_report_t >= self.trainer.report_interval_s and not self._report(now):
+                return self._diverged()
+            if self.step % t.sample_every == 0:
+                self._samples()
+            if self.step % t.checkpoint_every == 0 or control.take_checkpoint_request():
+                if not self._report(time.perf_counter()):
+                    return self._diverged()
+                self._checkpoint()
+            if now > deadline:
+                reason = "time_limit"
+                break
+
+        if not self._report(time.perf_counter()):
+            return self._diverged()
+        if self.step % t.sample_every != 0:
+            self._samples()
+        latest = self.run_folder.latest_checkpoint()
+        path = latest if latest is not None and latest.stem == checkpoint_name(self.step) else self._checkpoint()
+        messages = {"finished": f"Training finished after {self.step} steps.",
+                    "stopped": f"Training stopped at step {self.step}; resume to continue.",
+                    "time_limit": f"The time limit was reached at step {self.step}; resume to continue."}
+        ended = RunEnded(self.step, reason, messages[reason], path)
+        self.notify("on_end", ended)
+        return ended
+
+    # -- metrics ----------------------------------------------------------------------------------
+
+    def _accumulate(self, metrics: dict[str, torch.Tensor]) -> None:
+        if self.sums:
+            for key, value in metrics.items():
+                self.sums[key] += value
+        else:
+            self.sums = {key: value.clone() for key, value in metrics.items()}
+        self.count += 1
+
+    def _report(self, now: float) -> bool:
+        """Emit the means since the last report; False if a metric is NaN or infinite."""
+        if self.count == 0:
+            return True
+        keys = list(self.sums)
+        values = (torch.stack([self.sums[k].float() for k in keys]) / self.count).tolist()
+        self.sums, self.count = {}, 0
+        means = dict(zip(keys, values))
+        if not all(math.isfinite(v) for v in values):
+            self.last_values = means
+            return False
+        window_s = max(now - self.last_report_t, 1e-9)
+        images_per_s = (self.step - self.last_report_step) * self.batches.batch_size / window_s
+        elapsed = now - self.t0 - self.paused_s
+        done = self.step - self.start_step
+        eta = (self.total - self.step) * elapsed / done if done else None
+        epoch = self.step / self.batches.steps_per_epoch
+        self.last_report_t, self.last_report_step = now, self.step
+        self.run_folder.append_metrics({"step": self.step, "epoch": round(epoch, 4), "time": round(time.time(), 3),
+                                        "images_per_s": round(images_per_s, 1), **means})
+        self.notify("on_step", StepReport(self.step, epoch, self.total, means, images_per_s, elapsed, eta))
+        return True
+
+    def _exclude_pause(self, seconds: float) -> None:
+        self.paused_s += seconds
+        self.last_report_t += seconds
+
+    # -- periodic work ----------------------------------------------------------------------------
+
+    def _samples(self) -> None:
+        images = to_uint8(self.family.generate(self.sample_z))
+        path = self.run_folder.sample_path(self.step)
+        save_png(image_grid(images, columns=int(math.sqrt(len(images))) or 1), path)
+        self.notify("on_samples", SamplesReport(self.step, images, path))
+
+    def _checkpoint(self) -> Path:
+        path = save_checkpoint(self.run_folder.checkpoints_dir, self.family, step=self.step,
+                               epoch=self.step // self.batches.steps_per_epoch,
+                               config=self.trainer.config.to_dict(), sample_z=self.sample_z)
+        self.run_folder.prune_checkpoints(self.t.keep_checkpoints)
+        self.notify("on_checkpoint", CheckpointSaved(self.step, path))
+        return path
+
+    def _diverged(self) -> RunEnded:
+        bad = ", ".join(f"{k} = {v}" for k, v in self.last_values.items() if not math.isfinite(v))
+        last = self.run_folder.latest_checkpoint()
+        kept = f" The last good checkpoint is {last.name}." if last else ""
+        ended = RunEnded(self.step, "diverged",
+                         f"Training diverged at step {self.step} ({bad}) and was stopped.{kept} Try a lower "
+                         f"learning rate.", last)
+        self.notify("on_end", ended)
+        return ended
+

@@ -1,0 +1,60 @@
+"""What the engine tells its listeners. Plain, frozen data: numbers, strings and fresh numpy arrays
+(never tensors the training loop will reuse), so events may cross threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_dir: Path
+    device: str  # in words, e.g. "CUDA: NVIDIA H100" or "CPU (2 threads)"
+    start_step: int
+    total_steps: int
+    steps_per_epoch: int
+    metric_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """Means over the steps since the last report."""
+
+    step: int  # completed optimisation steps
+    epoch: float  # fractional epochs done, e.g. 2.5
+    total_steps: int
+    metrics: dict[str, float]
+    images_per_s: float
+    elapsed_s: float  # this session's wall time
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class SamplesReport:
+    step: int
+    images: np.ndarray = field(repr=False)  # (N, H, W, C) uint8, generated from the run's fixed z
+    path: Path | None = None  # the grid PNG in the run folder
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    step: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class TrainingWarning:
+    step: int
+    kind: str  # short id, e.g. "batch_clamped", "data"
+    message: str  # a plain sentence: what happened and what to try
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    step: int
+    reason: str  # "finished" | "stopped" | "time_limit" | "diverged" | "failed"
+    message: str = ""
+    checkpoint: Path | None = None

@@ -36,6 +36,13 @@ def to_pil(image: np.ndarray) -> Image.Image:
     return Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
 
 
+def read_png(path: str | Path) -> np.ndarray:
+    """A grey or colour image file -> (H, W, C) uint8 with C in {1, 3}."""
+    with Image.open(path) as image:
+        array = np.asarray(image.convert("L" if image.mode in ("L", "I;16", "1") else "RGB"))
+    return array[..., None] if array.ndim == 2 else array
+
+
 def save_png(image: np.ndarray, path: str | Path) -> None:
     """Write an (H, W, C) uint8 image as PNG, atomically."""
     with atomic_writer(path) as f:
@@ -50,3 +57,16 @@ def save_images(images: np.ndarray, folder: str | Path, prefix: str = "sample") 
     for image, path in zip(images, paths):
         save_png(image, path)
     return paths
+
+
+def save_gif(frames: list[np.ndarray], path: str | Path, frame_ms: int = 120, scale: int = 1) -> None:
+    """An animated GIF of (H, W, C) uint8 frames (same size), enlarged ``scale``× with nearest
+    neighbour; the last frame is held three times as long. Written atomically."""
+    if not frames:
+        raise ValueError("no frames to write")
+    images = [to_pil(frame) for frame in frames]
+    if scale > 1:
+        images = [im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST) for im in images]
+    durations = [frame_ms] * (len(images) - 1) + [frame_ms * 3]
+    with atomic_writer(path) as f:
+        images[0].save(f, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)

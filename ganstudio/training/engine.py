@@ -20,6 +20,7 @@ from ganstudio.data import load_dataset
 from ganstudio.data.batches import DeviceBatches
 from ganstudio.errors import RunError
 from ganstudio.latent.render import image_grid, save_png, to_uint8
+from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.models import build_family
 from ganstudio.models.base import Family
 from ganstudio.training.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
@@ -117,7 +118,9 @@ class Trainer:
             self.run_folder = RunFolder.create(self.out, cfg)
         else:
             self.run_folder.write_config(cfg)
-        loop = _LoopState(self, family, batches, sample_z, notify, start_step, total)
+        real = data.images[torch.randperm(len(data), generator=torch.Generator().manual_seed(t.seed))[:t.num_samples]]
+        health = HealthMonitor(real_diversity=mean_pairwise_distance(real.permute(0, 2, 3, 1).numpy()))
+        loop = _LoopState(self, family, batches, sample_z, notify, health, start_step, total)
         notify("on_start", RunStarted(self.run_folder.path, describe_device(device), start_step, total,
                                    batches.steps_per_epoch, tuple(m.key for m in family.metrics)))
         for w in warnings:
@@ -129,11 +132,11 @@ class _LoopState:
     """One session of the loop: timing, metric sums and the periodic work."""
 
     def __init__(self, trainer: Trainer, family: Family, batches: DeviceBatches, sample_z: torch.Tensor,
-                 notify: _Broadcast, start_step: int, total: int):
+                 notify: _Broadcast, health: HealthMonitor, start_step: int, total: int):
         self.trainer, self.family, self.batches = trainer, family, batches
         self.run_folder = trainer.run_folder
         self.t = trainer.config.train
-        self.sample_z, self.notify = sample_z, notify
+        self.sample_z, self.notify, self.health = sample_z, notify, health
         self.start_step, self.step, self.total = start_step, start_step, total
         self.sums: dict[str, torch.Tensor] = {}
         self.count = 0
@@ -213,7 +216,10 @@ class _LoopState:
         self.last_report_t, self.last_report_step = now, self.step
         self.run_folder.append_metrics({"step": self.step, "epoch": round(epoch, 4), "time": round(time.time(), 3),
                                         "images_per_s": round(images_per_s, 1), **means})
-        self.notify("on_step", StepReport(self.step, epoch, self.total, means, images_per_s, elapsed, eta))
+        report = StepReport(self.step, epoch, self.total, means, images_per_s, elapsed, eta)
+        self.notify("on_step", report)
+        for warning in self.health.observe_step(report):
+            self.notify("on_warning", warning)
         return True
 
     def _exclude_pause(self, seconds: float) -> None:
@@ -226,7 +232,10 @@ class _LoopState:
         images = to_uint8(self.family.generate(self.sample_z))
         path = self.run_folder.sample_path(self.step)
         save_png(image_grid(images, columns=int(math.sqrt(len(images))) or 1), path)
-        self.notify("on_samples", SamplesReport(self.step, images, path))
+        report = SamplesReport(self.step, images, path)
+        self.notify("on_samples", report)
+        for warning in self.health.observe_samples(report):
+            self.notify("on_warning", warning)
 
     def _checkpoint(self) -> Path:
         path = save_checkpoint(self.run_folder.checkpoints_dir, self.family, step=self.step,

@@ -1,0 +1,116 @@
+"""Thread lifetimes: a worker QObject moved to a QThread, wired so that it ends cleanly.
+
+thread.started -> worker.run; worker.done -> thread.quit; thread.finished -> deleteLater (both);
+"finished" is announced on thread.finished. Pause/stop are plain calls on a TrainingControl
+(a queued signal would reach a busy worker only after its loop ends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ganstudio.gui.workers import FunctionWorker, TrainingWorker
+from ganstudio.training.control import TrainingControl
+from ganstudio.training.engine import Trainer
+
+
+def _start_in_thread(worker: QObject, parent: QObject) -> QThread:
+    thread = QThread(parent)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.done.connect(thread.quit)
+    thread.finished.connect(worker.deleteLater)
+    thread.finished.connect(thread.deleteLater)
+    thread.start()
+    return thread
+
+
+class TrainingController(QObject):
+    """Starts, pauses, resumes and stops one training run at a time."""
+
+    started = Signal(object)
+    step = Signal(object)
+    samples = Signal(object)
+    checkpoint = Signal(object)
+    warning = Signal(object)
+    ended = Signal(object)
+    failed = Signal(str)
+    running_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._control = TrainingControl()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.running and self._control.paused
+
+    def start(self, make_trainer: Callable[[], Trainer]) -> None:
+        """Run ``make_trainer()`` (called in the worker thread: loading data may take a while)."""
+        if self.running:
+            raise RuntimeError("a training run is already going")
+        self._control = TrainingControl()
+        worker = TrainingWorker(make_trainer, self._control)
+        for name in ("started", "step", "samples", "checkpoint", "warning", "ended", "failed"):
+            getattr(worker, name).connect(getattr(self, name))  # signal -> signal, queued to this thread
+        self._thread = _start_in_thread(worker, self)
+        self._thread.finished.connect(self._on_thread_finished)
+        self.running_changed.emit(True)
+
+    def pause(self) -> None:
+        self._control.pause()
+
+    def resume(self) -> None:
+        self._control.resume()
+
+    def stop(self) -> None:
+        self._control.stop()
+
+    def request_checkpoint(self) -> None:
+        self._control.request_checkpoint()
+
+    def shutdown(self, timeout_ms: int = 60_000) -> bool:
+        """Stop and wait for the thread (window closing, test teardown); True if it ended."""
+        if self._thread is None:
+            return True
+        self._control.stop()
+        return self._thread.wait(timeout_ms)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self._thread = None
+        self.running_changed.emit(False)
+
+
+class BackgroundTasks(QObject):
+    """Runs short functions (data previews, exports) off the GUI thread; waits for them on close."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._threads: set[QThread] = set()
+
+    def run(self, function: Callable[[], Any], on_result: Callable[[Any], None],
+            on_error: Callable[[str], None]) -> None:
+        """``on_result``/``on_error`` must be slots of GUI-thread objects."""
+        worker = FunctionWorker(function)
+        worker.result.connect(on_result)
+        worker.failed.connect(on_error)
+        thread = _start_in_thread(worker, self)
+        self._threads.add(thread)
+        thread.finished.connect(self._forget)
+
+    @Slot()
+    def _forget(self) -> None:
+        self._threads.discard(self.sender())
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        for thread in list(self._threads):
+            thread.wait(timeout_ms)

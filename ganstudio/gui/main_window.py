@@ -1,0 +1,369 @@
+"""The main window: composes the setup form, sample panel, plots, progress and warnings, and wires
+them to a TrainingController. It holds no training logic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea,
+                               QSplitter, QToolBar, QVBoxLayout, QWidget)
+
+from ganstudio.config import RunConfig
+from ganstudio.data import load_dataset
+from ganstudio.errors import UserError
+from ganstudio.gui.controllers import BackgroundTasks, TrainingController
+from ganstudio.gui.widgets.loss_plot import MetricPlots
+from ganstudio.gui.widgets.progress_panel import ProgressPanel
+from ganstudio.gui.widgets.sample_panel import SamplePanel
+from ganstudio.gui.widgets.setup_form import SetupForm
+from ganstudio.gui.widgets.warnings_panel import WarningsPanel
+from ganstudio.latent.render import image_grid, read_png, save_gif, save_png
+from ganstudio.models import family_class
+from ganstudio.training.engine import Trainer
+from ganstudio.training.events import CheckpointSaved, RunEnded, RunStarted, SamplesReport, StepReport, TrainingWarning
+from ganstudio.training.runs import RunFolder
+
+SETTINGS_CONFIG_KEY = "setup/config"
+
+
+def default_runs_dir() -> Path:
+    return Path.home() / "ganstudio-runs"
+
+
+def preview_grid(data_config) -> np.ndarray:
+    """Up to 16 real images of a data set as one 2-row grid (runs in a worker thread)."""
+    images = load_dataset(data_config).images[:16].permute(0, 2, 3, 1).numpy()
+    return image_grid(images, columns=8, padding=1)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, runs_dir: Path | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("ganstudio")
+        self.runs_dir = runs_dir or default_runs_dir()
+        self.settings = settings or QSettings("ganstudio", "ganstudio")
+        self.run_folder: RunFolder | None = None
+        self.run_config: RunConfig | None = None
+
+        self.controller = TrainingController(self)
+        self.tasks = BackgroundTasks(self)
+        self.setup = SetupForm()
+        self.samples = SamplePanel()
+        self.plots = MetricPlots()
+        self.progress = ProgressPanel()
+        self.warnings = WarningsPanel()
+
+        self._build_layout()
+        self._build_actions()
+        self._connect()
+        self._restore_settings()
+        self._update_actions()
+
+    # -- construction -------------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.samples)
+        splitter.addWidget(self.plots)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 4)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.progress)
+        self.setCentralWidget(central)
+
+        scroll = QScrollArea()
+        scroll.setWidget(self.setup)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(300)
+        setup_dock = QDockWidget("Run setup")
+        setup_dock.setObjectName("setupDock")
+        setup_dock.setWidget(scroll)
+        setup_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, setup_dock)
+
+        warnings_dock = QDockWidget("Messages")
+        warnings_dock.setObjectName("warningsDock")
+        warnings_dock.setWidget(self.warnings)
+        warnings_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, warnings_dock)
+        self.resizeDocks([warnings_dock], [110], Qt.Orientation.Vertical)
+
+        self.device_label = QLabel()
+        self.run_label = QLabel("no run")
+        self.statusBar().addWidget(self.device_label)
+        self.statusBar().addPermanentWidget(self.run_label)
+        self.resize(1400, 860)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else tip or text)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.start_action = self._action("Start", self.start_training, "Ctrl+Return", "Start a new run with these settings")
+        self.pause_action = self._action("Pause", self.pause_training, "Ctrl+P", "Pause training")
+        self.resume_action = self._action("Resume", self.resume_training, "Ctrl+R",
+                                          "Resume paused training, or continue the opened run")
+        self.stop_action = self._action("Stop", self.controller.stop, "Ctrl+.", "Stop after this step, saving a checkpoint")
+        self.new_action = self._action("New run", self.new_run, QKeySequence.StandardKey.New)
+        self.open_action = self._action("Open run…", self.choose_run, QKeySequence.StandardKey.Open)
+        self.save_action = self._action("Save checkpoint", self.controller.request_checkpoint, QKeySequence.StandardKey.Save)
+        self.export_action = self._action("Export sample grid…", self.export_grid, "Ctrl+E")
+        self.gif_action = self._action("Export GIF of the timeline…", self.export_gif, "Ctrl+G")
+        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        for action, name in ((self.start_action, "start"), (self.pause_action, "pause"),
+                             (self.resume_action, "resume"), (self.stop_action, "stop")):
+            action.setObjectName(f"{name}Action")
+
+        file_menu = self.menuBar().addMenu("&File")
+        for action in (self.new_action, self.open_action, None, self.save_action, self.export_action,
+                       self.gif_action, None, self.quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        run_menu = self.menuBar().addMenu("&Run")
+        for action in (self.start_action, self.pause_action, self.resume_action, self.stop_action):
+            run_menu.addAction(action)
+
+        toolbar = QToolBar("Training")
+        toolbar.setObjectName("trainingToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.start_action, self.pause_action, self.resume_action, self.stop_action, None,
+                       self.export_action, self.gif_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        self.addToolBar(toolbar)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.started.connect(self._on_started)
+        c.step.connect(self._on_step)
+        c.samples.connect(self._on_samples)
+        c.checkpoint.connect(self._on_checkpoint)
+        c.warning.connect(self._on_warning)
+        c.ended.connect(self._on_ended)
+        c.failed.connect(self._on_failed)
+        c.running_changed.connect(self._update_actions)
+        self.plots.step_clicked.connect(self.samples.timeline.seek_to_step)
+        self.setup.preview_requested.connect(self._load_preview)
+
+    # -- settings -----------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        text = self.settings.value(SETTINGS_CONFIG_KEY)
+        if text:
+            try:
+                self.setup.set_config(RunConfig.from_json(str(text)))
+            except (UserError, ValueError, TypeError):
+                pass  # settings from an older version: keep the defaults
+        self.device_label.setText(f"Device: {self.setup.device.currentText()}")
+
+    def _save_settings(self) -> None:
+        try:
+            self.settings.setValue(SETTINGS_CONFIG_KEY, self.setup.config().to_json())
+        except UserError:
+            pass
+
+    # -- commands -----------------------------------------------------------------------------------
+
+    @Slot()
+    def start_training(self) -> None:
+        if self.controller.running:
+            return
+        try:
+            config = self.setup.config()
+            family_class(config.model.family)
+        except UserError as e:
+            self._show_error(str(e))
+            return
+        self._save_settings()
+        self._begin(config, None)
+        runs_dir = self.runs_dir
+        self.controller.start(lambda: Trainer(config, out=runs_dir))
+
+    @Slot()
+    def resume_training(self) -> None:
+        if self.controller.paused:
+            self.controller.resume()
+            self._update_actions()
+            return
+        if self.controller.running or self.run_folder is None:
+            return
+        path = self.run_folder.path
+        self.warnings.add_message(f"Resuming {path.name}…")
+        self.controller.start(lambda: Trainer.resume(path))
+
+    @Slot()
+    def new_run(self) -> None:
+        if self.controller.running:
+            self._show_error("Stop the current run before starting a new one.")
+            return
+        self.run_folder, self.run_config = None, None
+        self.samples.clear()
+        self.plots.set_metrics(())
+        self.progress.reset()
+        self.warnings.clear()
+        self.run_label.setText("no run")
+        self._update_actions()
+
+    @Slot()
+    def choose_run(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", str(self.runs_dir))
+        if folder:
+            self.open_run(Path(folder))
+
+    def open_run(self, path: Path) -> bool:
+        """Show a run folder (from the GUI or `ganstudio train`): curves, sample history, settings."""
+        if self.controller.running:
+            self._show_error("Stop the current run before opening another.")
+            return False
+        try:
+            run = RunFolder.open(path)
+            config = run.read_config()
+            metrics = family_class(config.model.family).metrics
+        except UserError as e:
+            self._show_error(str(e))
+            return False
+        records = run.read_metrics()
+        last = records[-1] if records else {}
+        steps_per_epoch = round(last["step"] / last["epoch"]) if last.get("epoch") else 0
+        self._begin(config, run)
+        self.plots.set_metrics(metrics, steps_per_epoch)
+        for record in records:
+            self.plots.add_report(record["step"], record)
+        self.samples.timeline.set_history(run.list_samples())
+        checkpoints = run.list_checkpoints()
+        step = checkpoints[-1][0] if checkpoints else 0
+        total = config.train.epochs * steps_per_epoch if steps_per_epoch else step
+        if config.train.max_steps:
+            total = min(total, config.train.max_steps) if total else config.train.max_steps
+        self.progress.reset(step, total)
+        self.warnings.add_message(
+            f"Opened {run.path.name}: {len(records)} reports, {len(checkpoints)} checkpoint(s), last at step "
+            f"{step:,}." + (" Press Resume to continue training." if checkpoints else ""))
+        self._update_actions()
+        return True
+
+    @Slot()
+    def export_grid(self) -> None:
+        image = self.samples.current_image()
+        if image is None:
+            self._show_error("There is no sample grid to export yet.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export sample grid", str(self._export_dir() / "samples.png"),
+                                              "PNG image (*.png)")
+        if path:
+            save_png(image, path)
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    @Slot()
+    def export_gif(self) -> None:
+        paths = self.samples.timeline.paths
+        if not paths:
+            self._show_error("There are no sample grids to animate yet.")
+            return
+        target, _ = QFileDialog.getSaveFileName(self, "Export GIF", str(self._export_dir() / "evolution.gif"),
+                                                "GIF animation (*.gif)")
+        if not target:
+            return
+        self.tasks.run(lambda: save_gif([read_png(p) for p in paths], target, scale=2) or target,
+                       self._on_exported, self._show_error)
+
+    def _export_dir(self) -> Path:
+        return self.run_folder.path if self.run_folder and self.run_folder.path.is_dir() else Path.home()
+
+    # -- controller events --------------------------------------------------------------------------
+
+    def _begin(self, config: RunConfig, run: RunFolder | None) -> None:
+        self.run_config, self.run_folder = config, run
+        self.samples.clear()
+        self.plots.set_metrics(family_class(config.model.family).metrics)
+        self.progress.reset()
+        self.run_label.setText(f"Run: {run.path}" if run else "starting a new run…")
+
+    @Slot(object)
+    def _on_started(self, event: RunStarted) -> None:
+        self.run_folder = RunFolder(event.run_dir)
+        self.run_label.setText(f"Run: {event.run_dir}")
+        self.device_label.setText(f"Device: {event.device}")
+        self.plots.set_steps_per_epoch(event.steps_per_epoch)
+        self.progress.reset(event.start_step, event.total_steps)
+        self.warnings.add_message(f"Training on {event.device}, steps {event.start_step:,} → {event.total_steps:,}.")
+        self._update_actions()
+
+    @Slot(object)
+    def _on_step(self, event: StepReport) -> None:
+        self.plots.add_report(event.step, event.metrics)
+        self.progress.update_report(event)
+
+    @Slot(object)
+    def _on_samples(self, event: SamplesReport) -> None:
+        if event.path is not None:
+            self.samples.timeline.add_frame(event.step, event.path)
+
+    @Slot(object)
+    def _on_checkpoint(self, event: CheckpointSaved) -> None:
+        self.statusBar().showMessage(f"Checkpoint saved at step {event.step:,}: {event.path.name}", 5000)
+
+    @Slot(object)
+    def _on_warning(self, event: TrainingWarning) -> None:
+        self.warnings.add_warning(event)
+
+    @Slot(object)
+    def _on_ended(self, event: RunEnded) -> None:
+        self.warnings.add_message(event.message, "error" if event.reason == "diverged" else "info")
+        if event.reason == "diverged":
+            self._show_error(event.message)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.warnings.add_message(message, "error")
+        self._show_error(message)
+
+    @Slot(object)
+    def _on_exported(self, path: str) -> None:
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    @Slot(object)
+    def _load_preview(self, data_config) -> None:
+        self.tasks.run(lambda: preview_grid(data_config), self.setup.show_preview, self.setup.show_preview_error)
+
+    @Slot()
+    def _update_actions(self) -> None:
+        running, paused = self.controller.running, self.controller.paused
+        can_continue = not running and self.run_folder is not None and self.run_folder.latest_checkpoint() is not None
+        self.start_action.setEnabled(not running)
+        self.pause_action.setEnabled(running and not paused)
+        self.resume_action.setEnabled(paused or can_continue)
+        self.stop_action.setEnabled(running)
+        self.save_action.setEnabled(running)
+        self.setup.setEnabled(not running)
+        self.open_action.setEnabled(not running)
+        self.new_action.setEnabled(not running)
+
+    def pause_training(self) -> None:
+        self.controller.pause()
+        self._update_actions()
+
+    def _show_error(self, message: str) -> None:
+        QMessageBox.critical(self, "ganstudio", message)
+
+    # -- closing ------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.controller.running:
+            answer = QMessageBox.question(self, "ganstudio", "Training is running. Stop it (saving a checkpoint) "
+                                          "and quit?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self._save_settings()
+        self.controller.shutdown()
+        self.tasks.shutdown()
+        event.accept()

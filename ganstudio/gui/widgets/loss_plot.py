@@ -1,0 +1,153 @@
+"""Live metric plots: one pyqtgraph plot per group a family declares (e.g. losses, D outputs),
+raw curves faint and EMA-smoothed curves bold, x in steps with epoch marks.
+
+Reports are appended to growable numpy buffers; a ~30 Hz timer redraws only when something changed.
+Downsampling ('peak') and clip-to-view keep 100k+ points smooth. Clicking a plot emits the step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ganstudio.models.base import MetricInfo
+
+COLOURS = ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2"]
+MAX_EPOCH_MARKS = 200
+
+
+class GrowingSeries:
+    """x/y float64 buffers that double when full; ``view()`` gives the filled part."""
+
+    def __init__(self, capacity: int = 1024):
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self.x = np.concatenate([self.x, np.empty_like(self.x)])
+            self.y = np.concatenate([self.y, np.empty_like(self.y)])
+        self.x[self.n], self.y[self.n] = x, y
+        self.n += 1
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[: self.n], self.y[: self.n]
+
+
+class _Metric:
+    def __init__(self, info: MetricInfo, plot: pg.PlotItem, colour: str, smoothing: float):
+        self.info = info
+        self.raw, self.smooth = GrowingSeries(), GrowingSeries()
+        self.ema: float | None = None
+        self.smoothing = smoothing
+        faint = pg.mkColor(colour)
+        faint.setAlpha(70)
+        self.raw_curve = plot.plot(pen=pg.mkPen(faint, width=1))
+        self.smooth_curve = plot.plot(pen=pg.mkPen(colour, width=2), name=info.label)
+        for curve in (self.raw_curve, self.smooth_curve):
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+
+    def append(self, step: int, value: float) -> None:
+        self.ema = value if self.ema is None else self.smoothing * self.ema + (1 - self.smoothing) * value
+        self.raw.append(step, value)
+        self.smooth.append(step, self.ema)
+
+    def redraw(self) -> None:
+        self.raw_curve.setData(*self.raw.view())
+        self.smooth_curve.setData(*self.smooth.view())
+
+
+class MetricPlots(QWidget):
+    """``set_metrics`` builds the plots; ``add_report`` appends; ``step_clicked(step)`` on click."""
+
+    step_clicked = Signal(int)
+
+    def __init__(self, smoothing: float = 0.9, parent: QWidget | None = None):
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False)
+        self.smoothing = smoothing
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.plots: dict[str, pg.PlotWidget] = {}
+        self.metrics: dict[str, _Metric] = {}
+        self._epoch_marks: list[pg.InfiniteLine] = []
+        self._steps_per_epoch = 0
+        self._last_epoch_marked = 0
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(33)
+        self._timer.timeout.connect(self._redraw)
+        self._timer.start()
+
+    def set_metrics(self, metrics: tuple[MetricInfo, ...], steps_per_epoch: int = 0) -> None:
+        """Start over with plots for these metrics."""
+        for widget in self.plots.values():
+            self.layout_.removeWidget(widget)
+            widget.deleteLater()
+        self.plots, self.metrics, self._epoch_marks = {}, {}, []
+        self._steps_per_epoch, self._last_epoch_marked = steps_per_epoch, 0
+        for i, info in enumerate(metrics):
+            if info.plot not in self.plots:
+                widget = pg.PlotWidget()
+                widget.setObjectName(f"plot_{info.plot}")
+                widget.setBackground(None)
+                item = widget.getPlotItem()
+                item.setTitle(info.plot.capitalize())
+                item.showGrid(x=True, y=True, alpha=0.2)
+                item.setLabel("bottom", "step")
+                item.addLegend(offset=(-10, 10))
+                widget.scene().sigMouseClicked.connect(self._on_click)
+                self.plots[info.plot] = widget
+                self.layout_.addWidget(widget, 1)
+            self.metrics[info.key] = _Metric(info, self.plots[info.plot].getPlotItem(), COLOURS[i % len(COLOURS)],
+                                             self.smoothing)
+        self._dirty = True
+
+    def set_steps_per_epoch(self, steps_per_epoch: int) -> None:
+        self._steps_per_epoch = steps_per_epoch
+
+    def add_report(self, step: int, values: dict[str, float]) -> None:
+        for key, value in values.items():
+            if key in self.metrics:
+                self.metrics[key].append(step, value)
+        self._mark_epochs(step)
+        self._dirty = True
+
+    def point_count(self) -> int:
+        return max((m.raw.n for m in self.metrics.values()), default=0)
+
+    def _mark_epochs(self, step: int) -> None:
+        if self._steps_per_epoch <= 0:
+            return
+        epoch = step // self._steps_per_epoch
+        while self._last_epoch_marked < epoch and len(self._epoch_marks) < MAX_EPOCH_MARKS:
+            self._last_epoch_marked += 1
+            x = self._last_epoch_marked * self._steps_per_epoch
+            for widget in self.plots.values():
+                line = pg.InfiniteLine(x, angle=90, pen=pg.mkPen("#888888", width=1, style=pg.QtCore.Qt.PenStyle.DotLine),
+                                       label=f"epoch {self._last_epoch_marked}",
+                                       labelOpts={"position": 0.95, "color": "#888888"})
+                widget.addItem(line, ignoreBounds=True)
+                self._epoch_marks.append(line)
+        self._last_epoch_marked = max(self._last_epoch_marked, epoch)
+
+    @Slot()
+    def _redraw(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        for metric in self.metrics.values():
+            metric.redraw()
+
+    @Slot(object)
+    def _on_click(self, event) -> None:
+        for widget in self.plots.values():
+            view = widget.getPlotItem().getViewBox()
+            if view.sceneBoundingRect().contains(event.scenePos()):
+                step = view.mapSceneToView(event.scenePos()).x()
+                self.step_clicked.emit(max(0, int(round(step))))
+                return

@@ -1,0 +1,45 @@
+"""Progress of the run: a bar with step/epoch, images/s, elapsed time and ETA."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from ganstudio.training.events import StepReport
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+class ProgressPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("progressBar")
+        self.bar.setTextVisible(True)
+        self.speed = QLabel()
+        self.times = QLabel()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.speed)
+        layout.addWidget(self.times)
+        self.reset()
+
+    def reset(self, step: int = 0, total: int = 0) -> None:
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(step)
+        self.bar.setFormat(f"step {step:,} / {total:,}" if total else "idle")
+        self.speed.setText("– img/s")
+        self.times.setText("elapsed --:--  ETA --:--")
+
+    def update_report(self, report: StepReport) -> None:
+        self.bar.setRange(0, max(report.total_steps, 1))
+        self.bar.setValue(report.step)
+        self.bar.setFormat(f"step {report.step:,} / {report.total_steps:,}   epoch {report.epoch:.2f}")
+        self.speed.setText(f"{report.images_per_s:,.0f} img/s")
+        self.times.setText(f"elapsed {format_duration(report.elapsed_s)}  ETA {format_duration(report.eta_s)}")

@@ -1,0 +1,199 @@
+"""The run-setup panel: data set (with a preview of real images), family, sizes, optimiser and device.
+
+Its values are a :class:`RunConfig`; every default is the tutorial's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from ganstudio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from ganstudio.data import list_datasets
+from ganstudio.gui.widgets.image_view import ImageView
+from ganstudio.models import list_families
+
+ROOT_HINTS = {"folder": "folder of images", "mnist": "torchvision root (optional)",
+              "fashion-mnist": "torchvision root (optional)"}
+
+
+def detected_devices() -> list[tuple[str, str]]:
+    """(value, label) pairs: auto with what it picks, then each device found."""
+    devices = [("cpu", f"CPU ({torch.get_num_threads()} threads)")]
+    if torch.backends.mps.is_available():
+        devices.insert(0, ("mps", "Apple MPS"))
+    for i in range(torch.cuda.device_count()):
+        devices.insert(i, (f"cuda:{i}", f"CUDA: {torch.cuda.get_device_name(i)}"))
+    return [("auto", f"Auto — {devices[0][1]}"), *devices]
+
+
+def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setGroupSeparatorShown(True)
+    return box
+
+
+def _double(low: float, high: float, value: float, decimals: int, step: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(decimals)
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setValue(value)
+    return box
+
+
+class SetupForm(QWidget):
+    """``config()`` reads the form; ``set_config()`` fills it. ``preview_requested(DataConfig)`` asks the
+    window to load a few real images; ``show_preview``/``show_preview_error`` display the answer."""
+
+    preview_requested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        d, m, t = DataConfig(), ModelConfig(), TrainConfig()
+
+        # Data.
+        self.dataset = QComboBox()
+        for name, description in list_datasets().items():
+            self.dataset.addItem(name, name)
+            self.dataset.setItemData(self.dataset.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.root = QLineEdit()
+        self.browse = QPushButton("…")
+        self.browse.setToolTip("Choose a folder")
+        self.browse.setFixedWidth(32)
+        root_row = QHBoxLayout()
+        root_row.addWidget(self.root, 1)
+        root_row.addWidget(self.browse)
+        self.labels = QCheckBox("sub-folders are classes")
+        self.image_size = QComboBox()
+        for size in (28, 32, 64):
+            self.image_size.addItem(f"{size} × {size}", size)
+        self.channels = QComboBox()
+        self.channels.addItem("grey", 1)
+        self.channels.addItem("RGB", 3)
+        self.preview = ImageView("preview of real images")
+        self.preview.setObjectName("dataPreview")
+        self.preview.setMinimumSize(120, 60)
+        self.preview.setMaximumHeight(110)
+
+        # Model.
+        self.family = QComboBox()
+        for name, cls in list_families().items():
+            self.family.addItem(name, name)
+            self.family.setItemData(self.family.count() - 1, cls.description, Qt.ItemDataRole.ToolTipRole)
+        self.latent_dim = _spin(1, 4096, m.latent_dim)
+        self.width = _spin(0, 1024, 0, 8)
+        self.width.setSpecialValueText("default")
+        self.width.setToolTip("DCGAN base channels (default: 112 at 28 px, 64 at 32/64 px; 32 trains faster on a CPU)")
+
+        # Training.
+        self.epochs = _spin(1, 100_000, t.epochs)
+        self.batch_size = _spin(1, 8192, t.batch_size)
+        self.lr_g = _double(1e-6, 1.0, t.lr_g, 6, 1e-5)
+        self.lr_d = _double(1e-6, 1.0, t.lr_d, 6, 1e-5)
+        self.beta1 = _double(0.0, 0.999, t.beta1, 3, 0.05)
+        self.beta2 = _double(0.0, 0.9999, t.beta2, 4, 0.001)
+        self.sample_every = _spin(1, 1_000_000, t.sample_every, 50)
+        self.device = QComboBox()
+        for value, label in detected_devices():
+            self.device.addItem(label, value)
+        self.seed = _spin(0, 2**31 - 1, t.seed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for title, rows in (
+            ("Data", [("Data set", self.dataset), ("Location", root_row), ("", self.labels),
+                      ("Image size", self.image_size), ("Channels", self.channels), ("Real images", self.preview)]),
+            ("Model", [("Family", self.family), ("Latent size", self.latent_dim), ("Width", self.width)]),
+            ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size), ("G learning rate", self.lr_g),
+                          ("D learning rate", self.lr_d), ("Adam β1", self.beta1), ("Adam β2", self.beta2),
+                          ("Samples every", self.sample_every), ("Device", self.device), ("Seed", self.seed)]),
+        ):
+            group = QGroupBox(title)
+            form = QFormLayout(group)
+            for label, field in rows:
+                form.addRow(label, field)
+            layout.addWidget(group)
+        layout.addStretch(1)
+
+        self._preview_timer = QTimer(self, singleShot=True, interval=300)
+        self._preview_timer.timeout.connect(self._request_preview)
+        self.browse.clicked.connect(self._choose_folder)
+        self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
+        for box in (self.dataset, self.image_size, self.channels):
+            box.currentIndexChanged.connect(self._preview_timer.start)
+        self.root.editingFinished.connect(self._preview_timer.start)
+        self.labels.toggled.connect(self._preview_timer.start)
+        self._on_dataset_changed()
+
+    # -- config <-> form ----------------------------------------------------------------------------
+
+    def config(self) -> RunConfig:
+        """The form's values (raises ConfigError for invalid combinations)."""
+        root = self.root.text().strip() or None
+        return RunConfig(
+            data=DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
+                            channels=self.channels.currentData(), root=root, labels=self.labels.isChecked()),
+            model=ModelConfig(family=self.family.currentData(), latent_dim=self.latent_dim.value(),
+                              width=self.width.value() or None),
+            train=TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+                              lr_g=self.lr_g.value(), lr_d=self.lr_d.value(), beta1=self.beta1.value(),
+                              beta2=self.beta2.value(), sample_every=self.sample_every.value(),
+                              device=self.device.currentData(), seed=self.seed.value()),
+        )
+
+    def set_config(self, config: RunConfig) -> None:
+        d, m, t = config.data, config.model, config.train
+        for box, value in ((self.dataset, d.dataset), (self.image_size, d.image_size), (self.channels, d.channels),
+                           (self.family, m.family), (self.device, t.device)):
+            index = box.findData(value)
+            if index >= 0:
+                box.setCurrentIndex(index)
+        self.root.setText(d.root or "")
+        self.labels.setChecked(d.labels)
+        self.latent_dim.setValue(m.latent_dim)
+        self.width.setValue(m.width or 0)
+        for box, value in ((self.epochs, t.epochs), (self.batch_size, t.batch_size), (self.lr_g, t.lr_g),
+                           (self.lr_d, t.lr_d), (self.beta1, t.beta1), (self.beta2, t.beta2),
+                           (self.sample_every, t.sample_every), (self.seed, t.seed)):
+            box.setValue(value)
+        self._on_dataset_changed()
+
+    # -- preview ------------------------------------------------------------------------------------
+
+    def show_preview(self, grid: np.ndarray) -> None:
+        self.preview.set_array(grid)
+
+    def show_preview_error(self, message: str) -> None:
+        self.preview.set_placeholder(message)
+
+    @Slot()
+    def _request_preview(self) -> None:
+        data = DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
+                          channels=self.channels.currentData(), root=self.root.text().strip() or None,
+                          labels=self.labels.isChecked(), num_images=16)
+        self.preview.set_placeholder("loading…")
+        self.preview_requested.emit(data)
+
+    @Slot()
+    def _on_dataset_changed(self) -> None:
+        name = self.dataset.currentData()
+        hint = ROOT_HINTS.get(name)
+        for widget in (self.root, self.browse):
+            widget.setEnabled(hint is not None)
+        self.root.setPlaceholderText(hint or "built in, nothing to choose")
+        self.labels.setEnabled(name == "folder")
+        self._preview_timer.start()
+
+    @Slot()
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a folder", self.root.text())
+        if folder:
+            self.root.setText(folder)
+            self._preview_timer.start()

@@ -1,0 +1,1 @@
+"""Sample quality and training health measures (no Qt)."""

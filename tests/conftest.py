@@ -1,0 +1,32 @@
+"""Shared test set-up: Qt offscreen, a private cache folder, small configs."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Data set caches go to a per-session temp folder, never the user's."""
+    os.environ["GANSTUDIO_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+
+
+def make_small_config(family: str = "gan", steps: int = 40, **train):
+    """A run that trains in seconds: 600 faces, batch 30, CPU."""
+    from ganstudio.config import RunConfig
+
+    width = {"width": 8} if family == "dcgan" else {}
+    return RunConfig().replace(
+        data={"dataset": "faces", "num_images": 600},
+        model={"family": family, **width},
+        train={"max_steps": steps, "batch_size": 30, "sample_every": 20, "checkpoint_every": 1000,
+               "device": "cpu", **train},
+    )
+
+
+@pytest.fixture
+def small_config():
+    return make_small_config

@@ -1,0 +1,176 @@
+"""The training engine: learning, resume, controls, divergence, events."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from ganstudio.config import RunConfig
+from ganstudio.data import load_dataset
+from ganstudio.latent.render import to_uint8
+from ganstudio.models.gan import MLPGAN
+from ganstudio.training.checkpoint import load_generator
+from ganstudio.training.control import TrainingControl
+from ganstudio.training.engine import Trainer, TrainerCallback
+from ganstudio.training.runs import RunFolder
+
+
+class Recorder(TrainerCallback):
+    def __init__(self):
+        self.events = []
+
+    def __getattribute__(self, name):
+        if name.startswith("on_"):
+            return lambda event: object.__getattribute__(self, "events").append((name, event))
+        return object.__getattribute__(self, name)
+
+    def of(self, hook):
+        return [e for h, e in self.events if h == hook]
+
+
+def pixel_frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to 7×7 average-pooled grey images (49 features)."""
+    def features(x):
+        t = torch.from_numpy(x).float().permute(0, 3, 1, 2) / 255.0
+        return torch.nn.functional.adaptive_avg_pool2d(t.mean(1, keepdim=True), 7).flatten(1).double()
+
+    fa, fb = features(a), features(b)
+    mu_a, mu_b = fa.mean(0), fb.mean(0)
+    ca, cb = torch.cov(fa.T), torch.cov(fb.T)
+    # tr(sqrt(ca cb)) from the eigenvalues of sqrt(ca) cb sqrt(ca), which is symmetric PSD.
+    ea, va = torch.linalg.eigh(ca)
+    sqrt_ca = va @ torch.diag(ea.clamp_min(0).sqrt()) @ va.T
+    covmean_trace = torch.linalg.eigvalsh(sqrt_ca @ cb @ sqrt_ca).clamp_min(0).sqrt().sum()
+    return float((mu_a - mu_b).square().sum() + ca.trace() + cb.trace() - 2 * covmean_trace)
+
+
+def test_mlp_gan_moves_samples_towards_the_data(tmp_path):
+    """400 steps of the tutorial's GAN on faces: the Fréchet distance between pooled pixel statistics
+    of generated and real images falls to well under half its starting value."""
+    config = RunConfig().replace(
+        data={"dataset": "faces", "num_images": 6000},
+        train={"max_steps": 400, "sample_every": 400, "num_samples": 256, "device": "cpu"},
+    )
+    recorder = Recorder()
+    trainer = Trainer(config, out=tmp_path)
+    ended = trainer.run(callbacks=[recorder])
+    assert ended.reason == "finished" and ended.step == 400
+
+    real = load_dataset(config.data).images[:1000].permute(0, 2, 3, 1).numpy()
+    torch.manual_seed(config.train.seed)  # the untrained generator, built exactly as the trainer built it
+    untrained = MLPGAN(config.data, config.model, config.train, torch.device("cpu"))
+    z = torch.randn(1000, 100, generator=torch.Generator().manual_seed(5))
+    before = pixel_frechet_distance(to_uint8(untrained.generate(z)), real)
+    after = pixel_frechet_distance(to_uint8(trainer.family.generate(z)), real)
+    print(f"pixel FD before {before:.3f} after {after:.3f}")
+    assert after < 0.3 * before
+
+    steps = recorder.of("on_step")
+    assert steps and steps[-1].step == 400 and steps[-1].images_per_s > 0
+    assert set(steps[-1].metrics) == {"loss_d", "loss_g", "d_real", "d_fake"}
+    assert recorder.of("on_samples")[-1].images.shape == (256, 28, 28, 1)
+
+
+@pytest.mark.parametrize("family", ["gan", "dcgan"])
+def test_resume_continues_exactly(tmp_path, small_config, family):
+    """Stopping at step 20 and resuming to 40 gives the same weights and losses as 40 steps at once."""
+    whole = Trainer(small_config(family, steps=40), out=tmp_path / "a", report_interval_s=0)
+    whole.run()
+
+    first = Trainer(small_config(family, steps=20), out=tmp_path / "b", report_interval_s=0)
+    first.run()
+    resumed = Trainer.resume(first.run_folder.path, train_overrides={"max_steps": 40}, report_interval_s=0)
+    ended = resumed.run()
+    assert ended.step == 40
+
+    for name, net in whole.family.networks().items():
+        other = resumed.family.networks()[name].state_dict()
+        for key, value in net.state_dict().items():
+            assert torch.equal(value, other[key]), f"{name}.{key} differs after resume"
+    losses_whole = {r["step"]: r["loss_d"] for r in whole.run_folder.read_metrics()}
+    losses_resumed = {r["step"]: r["loss_d"] for r in resumed.run_folder.read_metrics()}
+    assert losses_resumed == losses_whole
+    assert [s for s, _ in resumed.run_folder.list_samples()] == [20, 40]
+
+
+def test_checkpoint_reproduces_samples(tmp_path, small_config):
+    trainer = Trainer(small_config("dcgan", steps=30), out=tmp_path)
+    trainer.run()
+    family, info, sample_z = load_generator(trainer.run_folder.path, torch.device("cpu"))
+    assert info.step == 30
+    torch.testing.assert_close(family.generate(sample_z), trainer.family.generate(sample_z), rtol=0, atol=0)
+
+
+def test_pause_and_stop_take_effect_within_a_step(tmp_path, small_config):
+    control = TrainingControl()
+    steps_seen = []
+    paused_at = threading.Event()
+
+    class PauseAfterTen(TrainerCallback):
+        def on_step(self, e):
+            steps_seen.append(e.step)
+            if e.step == 10:
+                control.pause()
+                paused_at.set()
+
+    trainer = Trainer(small_config(steps=10_000), out=tmp_path, report_interval_s=0)
+    thread = threading.Thread(target=lambda: trainer.run(control, [PauseAfterTen()]))
+    thread.start()
+    assert paused_at.wait(60)
+    threading.Event().wait(0.3)
+    assert steps_seen[-1] <= 11  # at most the step in flight
+    control.stop()
+    thread.join(30)
+    assert not thread.is_alive()
+    run = RunFolder.open(trainer.run_folder.path)
+    assert run.list_checkpoints()[-1][0] == steps_seen[-1]
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, small_config, monkeypatch):
+    real_step = MLPGAN.train_step
+    calls = {"n": 0}
+
+    def step_that_diverges(self, real, labels=None):
+        metrics = real_step(self, real, labels)
+        calls["n"] += 1
+        if calls["n"] > 25:
+            metrics["loss_d"] = torch.tensor(float("nan"))
+        return metrics
+
+    monkeypatch.setattr(MLPGAN, "train_step", step_that_diverges)
+    recorder = Recorder()
+    trainer = Trainer(small_config(steps=100, checkpoint_every=20), out=tmp_path, report_interval_s=0)
+    ended = trainer.run(callbacks=[recorder])
+    assert ended.reason == "diverged"
+    assert "loss_d = nan" in ended.message and "step_0000020" in ended.message
+    assert [s for s, _ in trainer.run_folder.list_checkpoints()] == [20]
+    load_generator(trainer.run_folder.path, torch.device("cpu"))  # still loadable
+
+
+def test_small_data_set_clamps_batch_and_warns(tmp_path, small_config):
+    config = small_config(steps=5).replace(data={"num_images": 12})
+    recorder = Recorder()
+    ended = Trainer(config, out=tmp_path).run(callbacks=[recorder])
+    assert ended.reason == "finished"
+    warnings = recorder.of("on_warning")
+    assert any(w.kind == "batch_clamped" and "12 images" in w.message for w in warnings)
+
+
+def test_failed_start_leaves_no_run_folder(tmp_path):
+    config = RunConfig().replace(data={"dataset": "folder", "root": str(tmp_path / "missing")})
+    with pytest.raises(Exception, match="missing"):
+        Trainer(config, out=tmp_path / "runs").run()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_folder_layout(tmp_path, small_config):
+    trainer = Trainer(small_config(steps=40, checkpoint_every=20), out=tmp_path)
+    trainer.run()
+    run = trainer.run_folder
+    assert run.path.parent == tmp_path and run.path.name.endswith("-gan-faces")
+    assert RunConfig.load(run.config_path) == small_config(steps=40, checkpoint_every=20)
+    assert [s for s, _ in run.list_samples()] == [20, 40]
+    assert [s for s, _ in run.list_checkpoints()] == [20, 40]
+    records = run.read_metrics()
+    assert records[-1]["step"] == 40 and {"loss_d", "loss_g", "images_per_s", "epoch"} <= set(records[-1])

@@ -43,6 +43,7 @@ class TrainingController(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._thread: QThread | None = None
+        self._worker: TrainingWorker | None = None  # a reference keeps the parentless worker alive
         self._control = TrainingControl()
 
     @property
@@ -61,6 +62,7 @@ class TrainingController(QObject):
         worker = TrainingWorker(make_trainer, self._control)
         for name in ("started", "step", "samples", "checkpoint", "warning", "ended", "failed"):
             getattr(worker, name).connect(getattr(self, name))  # signal -> signal, queued to this thread
+        self._worker = worker
         self._thread = _start_in_thread(worker, self)
         self._thread.finished.connect(self._on_thread_finished)
         self.running_changed.emit(True)
@@ -86,7 +88,7 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        self._thread = None
+        self._thread = self._worker = None
         self.running_changed.emit(False)
 
 
@@ -95,7 +97,7 @@ class BackgroundTasks(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._threads: set[QThread] = set()
+        self._threads: dict[QThread, FunctionWorker] = {}  # references keep parentless workers alive
 
     def run(self, function: Callable[[], Any], on_result: Callable[[Any], None],
             on_error: Callable[[str], None]) -> None:
@@ -104,12 +106,12 @@ class BackgroundTasks(QObject):
         worker.result.connect(on_result)
         worker.failed.connect(on_error)
         thread = _start_in_thread(worker, self)
-        self._threads.add(thread)
+        self._threads[thread] = worker
         thread.finished.connect(self._forget)
 
     @Slot()
     def _forget(self) -> None:
-        self._threads.discard(self.sender())
+        self._threads.pop(self.sender(), None)
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         for thread in list(self._threads):

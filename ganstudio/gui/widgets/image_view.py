@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPalette
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+BACKGROUND = QColor(38, 38, 40)  # dark and neutral: samples of any palette stand out
+PLACEHOLDER = QColor(170, 170, 175)
 
 
 def qimage_from_array(image: np.ndarray) -> QImage:
@@ -41,9 +45,9 @@ class ImageView(QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
+        painter.fillRect(self.rect(), BACKGROUND)
         if self._image is None:
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.setPen(PLACEHOLDER)
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
             return
         size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)

@@ -1,0 +1,94 @@
+"""Training speed inside the app against the headless engine, same config, one process.
+
+    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--family dcgan] [--seconds 20]
+
+Both runs report images/s from the engine's own reports after a warm-up; the GUI run drives the
+full main window (plots, sample grid, progress) while it trains. Target: GUI >= 90 % of headless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from ganstudio.config import RunConfig
+from ganstudio.gui.main_window import MainWindow
+from ganstudio.training.control import TrainingControl
+from ganstudio.training.engine import Trainer, TrainerCallback
+
+
+class _Throughput(TrainerCallback):
+    """Images/s between the first report after ``warmup_s`` and the last one."""
+
+    def __init__(self, batch_size: int, warmup_s: float):
+        self.batch_size, self.warmup_s = batch_size, warmup_s
+        self.t_start = time.perf_counter()
+        self.first = self.last = None
+
+    def on_step(self, e):
+        now = time.perf_counter()
+        if now - self.t_start < self.warmup_s:
+            return
+        self.first = self.first or (e.step, now)
+        self.last = (e.step, now)
+
+    def images_per_s(self) -> float:
+        (s0, t0), (s1, t1) = self.first, self.last
+        return (s1 - s0) * self.batch_size / (t1 - t0)
+
+
+def headless(config: RunConfig, seconds: float, out: Path) -> float:
+    meter = _Throughput(config.train.batch_size, warmup_s=2)
+    control = TrainingControl()
+
+    class StopAfter(TrainerCallback):
+        def on_step(self, e):
+            if time.perf_counter() - meter.t_start > seconds:
+                control.stop()
+
+    Trainer(config, out=out).run(control, [meter, StopAfter()])
+    return meter.images_per_s()
+
+
+def in_gui(config: RunConfig, seconds: float, out: Path) -> float:
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(runs_dir=out, settings=QSettings(str(out / "s.ini"), QSettings.Format.IniFormat))
+    window.setup.set_config(config)
+    window.show()
+    meter = _Throughput(config.train.batch_size, warmup_s=2)
+    window.controller.step.connect(lambda e: meter.on_step(e))  # measured where the GUI receives it
+    window.start_action.trigger()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    window.controller.shutdown()
+    window.close()
+    return meter.images_per_s()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", default="gan")
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    width = {"width": 32} if args.family == "dcgan" else {}
+    config = RunConfig().replace(model={"family": args.family, **width},
+                                 train={"epochs": 1000, "sample_every": 200, "device": "cpu"})
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        base = headless(config, args.seconds, tmp / "a")
+        gui = in_gui(config, args.seconds, tmp / "b")
+        base2 = headless(config, args.seconds, tmp / "c")
+    reference = (base + base2) / 2
+    print(f"{args.family}: headless {base:,.0f} / {base2:,.0f} img/s, GUI {gui:,.0f} img/s, "
+          f"GUI/headless {gui / reference:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""The main window, driven as a person would: clicking its actions, offscreen."""
+
+import time
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from ganstudio.config import RunConfig
+from ganstudio.gui.main_window import MainWindow
+from ganstudio.training.checkpoint import load_generator
+from ganstudio.training.engine import Trainer
+from ganstudio.training.runs import RunFolder
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Error dialogs are recorded instead of shown."""
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, errors):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(runs_dir=tmp_path / "runs", settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.controller.shutdown()
+    w.tasks.shutdown()
+
+
+def small_setup(window, epochs=1):
+    """A faces run that takes a few seconds: 28 px grey MLP GAN, batch 30."""
+    form = window.setup
+    form.set_config(RunConfig().replace(train={"epochs": epochs, "batch_size": 30, "sample_every": 20,
+                                               "device": "cpu"}))
+
+
+def test_start_pause_resume_stop(qtbot, window, errors):
+    small_setup(window, epochs=100)
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: window.plots.point_count() > 5, timeout=60_000)
+    qtbot.waitUntil(lambda: window.samples.current_image() is not None, timeout=60_000)
+    first_grid = window.samples.current_image().copy()
+    qtbot.waitUntil(lambda: len(window.samples.timeline.steps) >= 3, timeout=60_000)
+    assert (window.samples.current_image() != first_grid).any()
+    assert window.progress.bar.value() > 0
+
+    window.pause_action.trigger()
+    assert window.resume_action.isEnabled() and not window.pause_action.isEnabled()
+    qtbot.wait(500)  # reports already queued arrive
+    paused_value = window.progress.bar.value()
+    qtbot.wait(1000)
+    assert window.progress.bar.value() == paused_value
+
+    window.resume_action.trigger()
+    qtbot.waitUntil(lambda: window.progress.bar.value() > paused_value, timeout=30_000)
+
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=60_000)
+    assert not errors
+    run = window.run_folder
+    family, info, _ = load_generator(run.path, "cpu")
+    assert info.step >= window.progress.bar.value()
+    assert window.resume_action.isEnabled() and window.start_action.isEnabled()
+
+
+def test_gui_stays_responsive_while_training(qtbot, window):
+    """A 10 ms timer never waits more than 100 ms while a real run trains and the window repaints."""
+    small_setup(window, epochs=100)
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: window.plots.point_count() > 3, timeout=60_000)
+    gaps.clear()
+    last[0] = time.perf_counter()
+    timer.start()
+    qtbot.wait(4000)
+    timer.stop()
+    window.controller.stop()
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=60_000)
+    print(f"timer gaps: max {max(gaps) * 1000:.1f} ms, n {len(gaps)}")
+    assert len(gaps) > 100
+    assert max(gaps) < 0.100
+
+
+def test_open_cli_run_shows_history_and_resumes(qtbot, window, tmp_path, errors):
+    config = RunConfig().replace(data={"num_images": 600}, train={"max_steps": 40, "batch_size": 30,
+                                                                 "sample_every": 10, "device": "cpu"})
+    trainer = Trainer(config, out=tmp_path / "cli-runs", report_interval_s=0)
+    trainer.run()
+    assert window.open_run(trainer.run_folder.path)
+    assert window.plots.point_count() == 40
+    assert window.samples.timeline.steps == [10, 20, 30, 40]
+    window.plots.step_clicked.emit(18)  # as a click on the curve near step 18 does
+    assert window.samples.timeline.current_step() == 20
+    assert window.resume_action.isEnabled()
+
+    # Continue for 20 more steps.
+    trainer.run_folder.write_config(config.replace(train={"max_steps": 60}))
+    window.open_run(trainer.run_folder.path)
+    window.resume_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.running and window.samples.timeline.steps[-1] == 60,
+                    timeout=60_000)
+    assert not errors
+    assert RunFolder.open(trainer.run_folder.path).list_checkpoints()[-1][0] == 60
+
+
+def test_bad_folder_shows_error_and_app_stays_usable(qtbot, window, tmp_path, errors):
+    window.setup.set_config(RunConfig().replace(data={"dataset": "folder", "root": str(tmp_path / "nothing")}))
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: bool(errors) and not window.controller.running, timeout=30_000)
+    assert "nothing" in errors[-1]
+    assert window.start_action.isEnabled()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_corrupt_checkpoint_shows_error(qtbot, window, tmp_path, errors):
+    config = RunConfig().replace(data={"num_images": 300}, train={"max_steps": 5, "batch_size": 30, "device": "cpu"})
+    trainer = Trainer(config, out=tmp_path / "cli-runs")
+    trainer.run()
+    latest = trainer.run_folder.latest_checkpoint().with_suffix(".safetensors")
+    latest.write_bytes(latest.read_bytes()[:100])
+    window.open_run(trainer.run_folder.path)
+    window.resume_action.trigger()
+    qtbot.waitUntil(lambda: bool(errors) and not window.controller.running, timeout=30_000)
+    assert "truncated" in errors[-1]
+    assert window.start_action.isEnabled()
+
+
+def test_closing_during_training_stops_cleanly(qtbot, tmp_path, errors, monkeypatch, capfd):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(runs_dir=tmp_path / "runs", settings=settings)
+    w.show()
+    small_setup(w, epochs=100)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.plots.point_count() > 2, timeout=60_000)
+    assert w.close()
+    assert not w.controller.running or w.controller.shutdown(0)
+    qtbot.wait(200)
+    assert "Destroyed while thread" not in capfd.readouterr().err
+    assert RunFolder.open(w.run_folder.path).latest_checkpoint() is not None
+
+
+def test_settings_are_remembered(qtbot, tmp_path, errors):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(runs_dir=tmp_path / "runs", settings=settings)
+    qtbot.addWidget(first)
+    first.setup.set_config(RunConfig().replace(model={"family": "dcgan"}, train={"batch_size": 77}))
+    first.close()
+    second = MainWindow(runs_dir=tmp_path / "runs", settings=settings)
+    qtbot.addWidget(second)
+    config = second.setup.config()
+    assert config.model.family == "dcgan" and config.train.batch_size == 77

@@ -1,0 +1,50 @@
+"""Render the main window after a short real training run to a PNG (for the README, and to look at).
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python tests/screenshot.py resources/screenshot.png
+    QT_QPA_PLATFORM=offscreen python tests/screenshot.py /tmp/window.png     # no X server needed
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from ganstudio.config import RunConfig
+from ganstudio.gui.main_window import MainWindow
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--seconds", type=float, default=40, help="training time before the picture")
+    parser.add_argument("--family", default="dcgan")
+    args = parser.parse_args()
+
+    app = QApplication([])
+    scratch = Path(tempfile.mkdtemp())
+    window = MainWindow(runs_dir=scratch / "runs",
+                        settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
+    window.setup.set_config(RunConfig().replace(
+        data={"image_size": 32, "channels": 3}, model={"family": args.family, "width": 32},
+        train={"epochs": 20, "sample_every": 100, "device": "cpu"}))
+    window.resize(1500, 900)
+    window.show()
+
+    def take_picture() -> None:
+        window.controller.pause()
+        window.grab().save(str(args.output))
+        print(f"wrote {args.output}")
+        window.controller.shutdown()
+        app.quit()
+
+    QTimer.singleShot(300, window.start_action.trigger)
+    QTimer.singleShot(int(args.seconds * 1000), take_picture)
+    app.exec()
+
+
+if __name__ == "__main__":
+    main()

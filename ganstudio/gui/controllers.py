@@ -1,6 +1,6 @@
 """Thread lifetimes: a worker QObject moved to a QThread, wired so that it ends cleanly.
 
-thread.started -> worker.run; worker.done -> thread.quit; thread.finished -> deleteLater (both);
+thread.started -> worker.run; worker.done -> thread.quit (direct); thread.finished -> deleteLater (both);
 "finished" is announced on thread.finished. Pause/stop are plain calls on a TrainingControl
 (a queued signal would reach a busy worker only after its loop ends).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ganstudio.gui.workers import FunctionWorker, TrainingWorker
 from ganstudio.training.control import TrainingControl
@@ -21,7 +21,9 @@ def _start_in_thread(worker: QObject, parent: QObject) -> QThread:
     thread = QThread(parent)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.done.connect(thread.quit)
+    # Direct: QThread.quit is thread-safe, and a queued quit would wait for a GUI thread that may be
+    # blocked in thread.wait() (closing the window).
+    worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.finished.connect(worker.deleteLater)
     thread.finished.connect(thread.deleteLater)
     thread.start()
@@ -84,10 +86,15 @@ class TrainingController(QObject):
         if self._thread is None:
             return True
         self._control.stop()
-        return self._thread.wait(timeout_ms)
+        ended = self._thread.wait(timeout_ms)
+        if ended:
+            self._on_thread_finished()
+        return ended
 
     @Slot()
     def _on_thread_finished(self) -> None:
+        if self._thread is None:  # already handled by shutdown()
+            return
         self._thread = self._worker = None
         self.running_changed.emit(False)
 

@@ -36,9 +36,9 @@ class Family(ABC):
     metrics: ClassVar[tuple[MetricInfo, ...]]
     takes_labels: ClassVar[bool] = False
 
-    def __init__(self, data: DataConfig, model: ModelConfig, train: TrainConfig, device: torch.device):
+    def __init__(self, data: DataConfig, model: ModelConfig, train: TrainConfig, device: torch.device | str):
         self.data_cfg, self.model_cfg, self.train_cfg = data, model, train
-        self.device = device
+        self.device = torch.device(device)
         self.image_shape = (data.channels, data.image_size, data.image_size)
         self.latent_dim = model.latent_dim
         self.width = model.width or self.default_width()

@@ -176,6 +176,7 @@ def load_checkpoint(path: str | Path, family: Family, *, with_optimizers: bool =
         if with_optimizers:
             for name, opt in family.optimizers().items():
                 opt.load_state_dict(_optimizer_state(name, info.meta["optimizers"][name], tensors))
+                _match_param_layouts(opt)
         sample_z = tensors["sample_z"].cpu()
     except (KeyError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"{info.tensors_path.name} does not fit this model ({e})") from None
@@ -199,6 +200,15 @@ def load_generator(path: str | Path, device: torch.device) -> tuple[Family, Chec
     _, sample_z = load_checkpoint(info.json_path, family, with_optimizers=False)
     family.generator.eval()
     return family, info, sample_z
+
+
+def _match_param_layouts(opt: torch.optim.Optimizer) -> None:
+    """Give per-parameter state the parameter's memory layout (e.g. channels_last): fused and
+    foreach optimiser kernels assume they match, and checkpoints store tensors contiguous."""
+    for param, state in opt.state.items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and value.shape == param.shape and value.stride() != param.stride():
+                state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 def _optimizer_state(name: str, saved: dict[str, Any], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def pixel_frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_mlp_gan_moves_samples_towards_the_data(tmp_path):
     """400 steps of the tutorial's GAN on faces: the Fréchet distance between pooled pixel statistics
-    of generated and real images falls to well under half its starting value."""
+    of generated and real images falls below 40 % of its starting value (measured: 1.01 -> 0.26)."""
     config = RunConfig().replace(
         data={"dataset": "faces", "num_images": 6000},
         train={"max_steps": 400, "sample_every": 400, "num_samples": 256, "device": "cpu"},
@@ -64,7 +64,7 @@ def test_mlp_gan_moves_samples_towards_the_data(tmp_path):
     before = pixel_frechet_distance(to_uint8(untrained.generate(z)), real)
     after = pixel_frechet_distance(to_uint8(trainer.family.generate(z)), real)
     print(f"pixel FD before {before:.3f} after {after:.3f}")
-    assert after < 0.3 * before
+    assert after < 0.4 * before
 
     steps = recorder.of("on_step")
     assert steps and steps[-1].step == 400 and steps[-1].images_per_s > 0

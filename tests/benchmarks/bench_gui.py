@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
@@ -63,31 +64,35 @@ def in_gui(config: RunConfig, seconds: float, out: Path) -> float:
     meter = _Throughput(config.train.batch_size, warmup_s=2)
     window.controller.step.connect(lambda e: meter.on_step(e))  # measured where the GUI receives it
     window.start_action.trigger()
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+    start_cpu, start = time.thread_time(), time.perf_counter()
+    while time.perf_counter() < start + seconds:
         app.processEvents()
         time.sleep(0.005)
+    gui_share = (time.thread_time() - start_cpu) / (time.perf_counter() - start)
     window.controller.shutdown()
     window.close()
+    print(f"GUI thread CPU: {gui_share:.1%} of one core")
     return meter.images_per_s()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="gan")
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=20, help="per run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating headless/GUI pairs")
     args = parser.parse_args()
     width = {"width": 32} if args.family == "dcgan" else {}
     config = RunConfig().replace(model={"family": args.family, **width},
                                  train={"epochs": 1000, "sample_every": 200, "device": "cpu"})
+    base, gui = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        base = headless(config, args.seconds, tmp / "a")
-        gui = in_gui(config, args.seconds, tmp / "b")
-        base2 = headless(config, args.seconds, tmp / "c")
-    reference = (base + base2) / 2
-    print(f"{args.family}: headless {base:,.0f} / {base2:,.0f} img/s, GUI {gui:,.0f} img/s, "
-          f"GUI/headless {gui / reference:.2f}")
+        for i in range(args.rounds):  # alternate, so drifts of the machine hit both alike
+            base.append(headless(config, args.seconds, tmp / f"h{i}"))
+            gui.append(in_gui(config, args.seconds, tmp / f"g{i}"))
+    print(f"{args.family}: headless {' '.join(f'{x:,.0f}' for x in base)} img/s; "
+          f"GUI {' '.join(f'{x:,.0f}' for x in gui)} img/s; "
+          f"GUI/headless (means) {np.mean(gui) / np.mean(base):.2f}")
 
 
 if __name__ == "__main__":

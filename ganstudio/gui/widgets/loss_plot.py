@@ -1,11 +1,15 @@
 """Live metric plots: one pyqtgraph plot per group a family declares (e.g. losses, D outputs),
 raw curves faint and EMA-smoothed curves bold, x in steps with epoch marks.
 
-Reports are appended to growable numpy buffers; a ~30 Hz timer redraws only when something changed.
-Downsampling ('peak') and clip-to-view keep 100k+ points smooth. Clicking a plot emits the step.
+Reports are appended to growable numpy buffers; a timer redraws only when something changed, at up
+to 30 Hz, slower when the GUI thread's CPU share goes over a budget (painting axes and curves is the
+GUI's main cost, and on a small CPU every core it takes is a core training loses). Downsampling
+('peak') and clip-to-view keep 100k+ points smooth. Clicking a plot emits the step.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -35,6 +39,25 @@ class GrowingSeries:
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:
         return self.x[: self.n], self.y[: self.n]
+
+
+class AdaptiveInterval:
+    """A redraw interval that keeps the calling thread's CPU share near ``budget``: it grows 25 % per
+    tick while the thread used more than that since the last tick, and shrinks back towards
+    ``fastest_ms`` otherwise."""
+
+    def __init__(self, budget: float = 0.03, fastest_ms: int = 33, slowest_ms: int = 1000):
+        self.budget, self.fastest_ms, self.slowest_ms = budget, fastest_ms, slowest_ms
+        self.interval_ms = float(fastest_ms)
+        self._cpu, self._wall = time.thread_time(), time.perf_counter()
+
+    def next_interval(self) -> int:
+        cpu, wall = time.thread_time(), time.perf_counter()
+        share = (cpu - self._cpu) / max(wall - self._wall, 1e-6)
+        self._cpu, self._wall = cpu, wall
+        factor = 1.25 if share > self.budget else 0.9
+        self.interval_ms = min(max(self.interval_ms * factor, self.fastest_ms), self.slowest_ms)
+        return round(self.interval_ms)
 
 
 class _Metric:
@@ -78,8 +101,9 @@ class MetricPlots(QWidget):
         self._steps_per_epoch = 0
         self._last_epoch_marked = 0
         self._dirty = False
+        self._pace = AdaptiveInterval()
         self._timer = QTimer(self)
-        self._timer.setInterval(33)
+        self._timer.setInterval(self._pace.fastest_ms)
         self._timer.timeout.connect(self._redraw)
         self._timer.start()
 
@@ -137,6 +161,7 @@ class MetricPlots(QWidget):
 
     @Slot()
     def _redraw(self) -> None:
+        self._timer.setInterval(self._pace.next_interval())
         if not self._dirty:
             return
         self._dirty = False

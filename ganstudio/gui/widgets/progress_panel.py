@@ -1,7 +1,11 @@
-"""Progress of the run: a bar with step/epoch, images/s, elapsed time and ETA."""
+"""Progress of the run: a bar with step/epoch, images/s, elapsed time and ETA.
+
+Reports arrive up to 20 times a second; the panel shows the newest one 4 times a second (each
+repaint costs the GUI thread CPU time that training on a small machine needs)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from ganstudio.training.events import StepReport
@@ -28,9 +32,15 @@ class ProgressPanel(QWidget):
         layout.addWidget(self.bar, 1)
         layout.addWidget(self.speed)
         layout.addWidget(self.times)
+        self._pending: StepReport | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._show_pending)
+        self._timer.start()
         self.reset()
 
     def reset(self, step: int = 0, total: int = 0) -> None:
+        self._pending = None
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(step)
         self.bar.setFormat(f"step {step:,} / {total:,}" if total else "idle")
@@ -38,6 +48,14 @@ class ProgressPanel(QWidget):
         self.times.setText("elapsed --:--  ETA --:--")
 
     def update_report(self, report: StepReport) -> None:
+        """Show ``report`` at the next refresh."""
+        self._pending = report
+
+    @Slot()
+    def _show_pending(self) -> None:
+        report, self._pending = self._pending, None
+        if report is None:
+            return
         self.bar.setRange(0, max(report.total_steps, 1))
         self.bar.setValue(report.step)
         self.bar.setFormat(f"step {report.step:,} / {report.total_steps:,}   epoch {report.epoch:.2f}")

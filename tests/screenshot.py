@@ -20,17 +20,17 @@ from ganstudio.gui.main_window import MainWindow
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", type=Path)
-    parser.add_argument("--seconds", type=float, default=40, help="training time before the picture")
-    parser.add_argument("--family", default="dcgan")
+    parser.add_argument("--seconds", type=float, default=90, help="training time before the picture")
+    parser.add_argument("--family", default="gan")
     args = parser.parse_args()
 
     app = QApplication([])
     scratch = Path(tempfile.mkdtemp())
     window = MainWindow(runs_dir=scratch / "runs",
                         settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
-    window.setup.set_config(RunConfig().replace(
-        data={"image_size": 32, "channels": 3}, model={"family": args.family, "width": 32},
-        train={"epochs": 20, "sample_every": 100, "device": "cpu"}))
+    width = {"width": 32} if args.family == "dcgan" else {}
+    window.setup.set_config(RunConfig().replace(model={"family": args.family, **width},
+                                                train={"epochs": 5, "sample_every": 100, "device": "cpu"}))
     window.resize(1500, 900)
     window.show()
 

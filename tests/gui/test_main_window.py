@@ -166,3 +166,31 @@ def test_settings_are_remembered(qtbot, tmp_path, errors):
     qtbot.addWidget(second)
     config = second.setup.config()
     assert config.model.family == "dcgan" and config.train.batch_size == 77
+
+
+def test_export_grid_and_gif(qtbot, window, tmp_path, monkeypatch, errors):
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    config = RunConfig().replace(data={"num_images": 600}, train={"max_steps": 30, "batch_size": 30,
+                                                                 "sample_every": 10, "device": "cpu"})
+    trainer = Trainer(config, out=tmp_path / "cli-runs")
+    trainer.run()
+    window.open_run(trainer.run_folder.path)
+
+    targets = iter([str(tmp_path / "grid.png"), str(tmp_path / "evolution.gif")])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (next(targets), ""))
+    window.export_action.trigger()
+    assert Image.open(tmp_path / "grid.png").size == (8 * 30 + 2, 8 * 30 + 2)
+    window.gif_action.trigger()
+    qtbot.waitUntil(lambda: (tmp_path / "evolution.gif").exists(), timeout=30_000)
+    with Image.open(tmp_path / "evolution.gif") as gif:
+        assert gif.n_frames == 3 and gif.size == (2 * (8 * 30 + 2),) * 2
+    assert not errors
+
+
+def test_warnings_reach_the_window(qtbot, window):
+    from ganstudio.training.events import TrainingWarning
+
+    window.controller.warning.emit(TrainingWarning(1200, "discriminator_winning", "The discriminator is winning."))
+    assert "Step 1,200: The discriminator is winning." in window.warnings.messages()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ganstudio.errors import UserError
 from ganstudio.training.engine import TrainerCallback
+from ganstudio.training.events import format_duration
 
 EPILOG = "Run 'ganstudio COMMAND --help' for a command's options."
 
@@ -133,14 +134,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if ended.reason in ("finished", "stopped", "time_limit") else 1
 
 
-def _format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return "--:--"
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60:02d}:{rem % 60:02d}"
-
-
 class TerminalProgress(TrainerCallback):
     """A one-line progress bar rewritten in place: steps, epoch, losses, images/s, ETA."""
 
@@ -169,8 +162,8 @@ class TerminalProgress(TrainerCallback):
         bar = "#" * filled + "-" * (self.width - filled)
         metrics = " ".join(f"{k}={v:.3f}" for k, v in e.metrics.items())
         self._write_line(f"[{bar}] {e.step}/{e.total_steps} ep {e.epoch:.2f} | {metrics} | "
-                         f"{e.images_per_s:,.0f} img/s | {_format_duration(e.elapsed_s)} ETA "
-                         f"{_format_duration(e.eta_s)}")
+                         f"{e.images_per_s:,.0f} img/s | {format_duration(e.elapsed_s)} ETA "
+                         f"{format_duration(e.eta_s)}")
 
     def on_warning(self, e):
         self.note(f"Warning: {e.message}")

@@ -37,7 +37,6 @@ class AdversarialFamily(Family):
 
     metrics = ADVERSARIAL_METRICS
     joint_discriminator_pass = False
-    channels_last = False  # conv families: NHWC is ~20 % faster on CPUs and tensor cores
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -35,6 +35,7 @@ class Family(ABC):
     description: ClassVar[str]
     metrics: ClassVar[tuple[MetricInfo, ...]]
     takes_labels: ClassVar[bool] = False
+    channels_last: ClassVar[bool] = False  # conv families: NHWC batches are faster on CPUs and GPUs
 
     def __init__(self, data: DataConfig, model: ModelConfig, train: TrainConfig, device: torch.device | str):
         self.data_cfg, self.model_cfg, self.train_cfg = data, model, train

@@ -109,7 +109,7 @@ class Trainer:
             info, sample_z = load_checkpoint(self.checkpoint, family, restore_rng=True)
             start_step = info.step
         batches = DeviceBatches(data.images, data.labels if family.takes_labels else None, batch_size,
-                                device, t.seed, channels_last=getattr(family, "channels_last", False))
+                                device, t.seed, channels_last=family.channels_last)
         total = t.epochs * batches.steps_per_epoch
         if t.max_steps is not None:
             total = min(total, t.max_steps)

@@ -58,3 +58,12 @@ class RunEnded:
     reason: str  # "finished" | "stopped" | "time_limit" | "diverged" | "failed"
     message: str = ""
     checkpoint: Path | None = None
+
+
+def format_duration(seconds: float | None) -> str:
+    """"mm:ss", or "h:mm:ss" from an hour on; "--:--" when unknown."""
+    if seconds is None or seconds != seconds:
+        return "--:--"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"

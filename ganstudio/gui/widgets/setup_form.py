@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ganstudio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from ganstudio.data import list_datasets
@@ -56,7 +56,7 @@ class SetupForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        d, m, t = DataConfig(), ModelConfig(), TrainConfig()
+        m, t = ModelConfig(), TrainConfig()
 
         # Data.
         self.dataset = QComboBox()

@@ -1,181 +1,374 @@
 """The built-in data set: procedurally drawn faces with known, independent factors. No download.
 
-Each face is composited from signed-distance shapes with analytic anti-aliasing, drawn for a whole
-batch at once (torch, in chunks): background, hair behind the head, ears, head with a soft outline,
-hair cap, eyebrows, eyes (white, iris, lids), nose, mouth. Features sit on a sphere, so turning the
-head moves them sideways and foreshortens the far side. Factors, drawn uniformly and independently:
+Every image is a head-and-shoulders portrait drawn back to front: background (a colour with a soft
+vertical gradient), shoulders, long hair hanging behind the head, neck, head (skin-coloured ellipse
+with a soft dark outline), ears, the hair cap with its fringe, eyebrows, eyes (white almond, dark
+iris, upper lid line), nose and mouth. The features sit on a sphere: turning the head moves them
+sideways by ``sin(angle)``, narrows the far eye by ``cos(angle)``, lets the nose (which stands out
+from the sphere) move further than the eyes, shows the ear and the hair at the back of the turned
+head and hides the other ear. Factors, drawn uniformly and independently per image:
 
-    yaw          [-1, 1]  face direction: -1 looks to the image's left, +1 to its right (±49°)
-    pitch        [-1, 1]  -1 looks down, +1 up (±25°)
-    smile        [-1, 1]  frown to smile (mouth curvature)
-    eye_open     [0, 1]   closed to wide open
-    skin_tone    [0, 1]   light to dark
-    hair_color   [0, 1]   blond -> auburn -> brown -> black
-    hair_length  [0, 1]   short cap to long hair past the jaw
+    yaw          [-1, 1]  face direction: -1 looks to the image's left, +1 to its right (±46°)
+    pitch        [-1, 1]  -1 looks down, +1 up (±23°)
+    smile        [-1, 1]  mouth curvature: frown to smile
+    eye_open     [0, 1]   eye opening: 0 is a closed lid line, 1 wide open
+    skin_tone    [0, 1]   light to dark skin
+    hair_color   [0, 1]   platinum blond -> golden -> auburn -> brown -> black (grey: light to dark)
+    hair_length  [0, 1]   short cap above the ears to long hair past the jaw on both sides
 
-Background colour and a small jitter of head size and position vary too, but are not factors.
+Nuisances that are not factors: background and shirt colour, head position (±3 % of the image)
+and size (±5 %). Grey images (one channel) are the luminance (0.299 R + 0.587 G + 0.114 B) of the
+colour drawing, composited directly in luminance, which is the same thing because compositing is
+linear.
+
+Drawing: numpy over a chunk of images at once; every shape is a signed distance in pixels built
+from per-column and per-row terms ((n, 1, S) and (n, S, 1) broadcast to (n, S, S)), turned into
+coverage by ``clip(0.5 - distance, 0, 1)`` (analytic anti-aliasing) and alpha-composited. Chunks
+run in a few threads (numpy releases the GIL) and write disjoint slices, so the result does not
+depend on the thread count. Images are drawn at the requested size, not resized.
 """
 
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from ganstudio.config import DataConfig
 from ganstudio.data import register_dataset
-from ganstudio.data.base import ImageSet
+from ganstudio.data.base import DataError, ImageSet
 from ganstudio.data.cache import cache_key, load_arrays, save_arrays
 
 FACTOR_NAMES = ("yaw", "pitch", "smile", "eye_open", "skin_tone", "hair_color", "hair_length")
-FACTOR_RANGES = {"yaw": (-1.0, 1.0), "pitch": (-1.0, 1.0), "smile": (-1.0, 1.0), "eye_open": (0.0, 1.0),
-                 "skin_tone": (0.0, 1.0), "hair_color": (0.0, 1.0), "hair_length": (0.0, 1.0)}
-DRAWING_VERSION = 1  # bump when the drawing changes: cached data sets are then redrawn
-CHUNK = 256  # images drawn at once: temporaries stay in the CPU cache
-MAX_YAW, MAX_PITCH = 0.85, 0.45  # radians
+FACTOR_RANGES: dict[str, tuple[float, float]] = {
+    "yaw": (-1.0, 1.0), "pitch": (-1.0, 1.0), "smile": (-1.0, 1.0), "eye_open": (0.0, 1.0),
+    "skin_tone": (0.0, 1.0), "hair_color": (0.0, 1.0), "hair_length": (0.0, 1.0),
+}
+DRAWING_VERSION = 2  # bump whenever the drawing changes: cached data sets are then redrawn
+MAX_YAW, MAX_PITCH = 0.8, 0.4  # radians at yaw, pitch = ±1
+CHUNK_PIXELS = 1 << 18  # pixels per chunk: a (chunk, S, S) float32 array is 1 MiB
+MAX_THREADS = 4
 
-_SKIN_LIGHT, _SKIN_DARK = (242, 208, 182), (92, 58, 40)
-_HAIR_STOPS = np.array([[232, 204, 120], [165, 72, 38], [92, 60, 36], [26, 22, 20]], np.float32)
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+_SKIN_STOPS = np.array([[248, 222, 200], [222, 172, 132], [160, 108, 74], [104, 66, 46]], np.float32) / 255
+_HAIR_STOPS = np.array([[238, 214, 150], [206, 154, 72], [160, 72, 36], [96, 60, 36], [30, 26, 24]],
+                       np.float32) / 255
+_EYE_WHITE = np.array([0.96, 0.95, 0.93], np.float32)
+_IRIS = np.array([0.16, 0.10, 0.07], np.float32)
+_LID = np.array([0.10, 0.07, 0.06], np.float32)
 
+
+# -- public API ------------------------------------------------------------------------------------
 
 def sample_factors(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Independent uniform factors: name -> (n,) float32."""
-    return {name: rng.uniform(low, high, n).astype(np.float32) for name, (low, high) in FACTOR_RANGES.items()}
+    """Independent uniform factors in ``FACTOR_RANGES``: name -> (n,) float32."""
+    return {name: rng.uniform(*FACTOR_RANGES[name], size=n).astype(np.float32) for name in FACTOR_NAMES}
 
 
 def make_faces(n: int, size: int, channels: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(images (n, channels, size, size) uint8, factors name -> (n,) float32), deterministic in seed."""
+    """``n`` random faces: (images (n, channels, size, size) uint8, factors name -> (n,) float32).
+
+    Deterministic in (n, size, channels, seed)."""
     rng = np.random.default_rng(seed)
     factors = sample_factors(n, rng)
     return render_faces(factors, size, channels, rng), factors
 
 
 def render_faces(factors: dict[str, np.ndarray], size: int, channels: int,
-                 rng: np.random.Generator) -> np.ndarray:
-    """Draw faces with the given factors ((N,) arrays); ``rng`` draws the nuisances.
+                 rng: np.random.Generator | None) -> np.ndarray:
+    """Draw one face per entry of the factor arrays (name -> (N,), clipped to ``FACTOR_RANGES``).
+
+    ``rng`` draws the nuisances (background, shirt, head jitter), so the same factors with an rng in
+    the same state give the same pictures; None draws no nuisances: centred heads of the standard
+    size on one fixed background, e.g. to see what a single factor does.
     Returns (N, channels, size, size) uint8."""
-    n = len(factors["yaw"])
-    nuisance = {"background": rng.uniform(0.15, 0.85, (n, 3)).astype(np.float32),
-                "jitter": rng.uniform(-1, 1, (n, 3)).astype(np.float32)}
+    missing = [name for name in FACTOR_NAMES if name not in factors]
+    if missing:
+        raise ValueError(f"missing face factors: {', '.join(missing)}")
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, not {channels}")
+    if size < 8:
+        raise ValueError(f"faces need at least 8 pixels, not {size}")
+    f = {name: np.clip(np.asarray(factors[name], np.float64).reshape(-1), *FACTOR_RANGES[name])
+         for name in FACTOR_NAMES}
+    n = len(f["yaw"])
+    if any(len(value) != n for value in f.values()):
+        raise ValueError("all factor arrays must have the same length")
+    params = _layout(f, _sample_nuisances(n, rng), size, channels)
     out = np.empty((n, channels, size, size), np.uint8)
-    with torch.no_grad():
-        for start in range(0, n, CHUNK):
-            part = slice(start, start + CHUNK)
-            f = {k: torch.from_numpy(np.ascontiguousarray(v[part]))[:, None, None] for k, v in factors.items()}
-            nz = {k: torch.from_numpy(np.ascontiguousarray(v[part])) for k, v in nuisance.items()}
-            rgb = _draw(f, nz, size)  # (n, 3, H, W) in [0, 1]
-            if channels == 1:
-                rgb = (rgb * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
-            out[part] = (rgb * 255).round_().clamp_(0, 255).to(torch.uint8).numpy()
+    chunk = max(1, CHUNK_PIXELS // (size * size))
+    starts = range(0, n, chunk)
+
+    def work(start: int) -> None:
+        part = slice(start, min(start + chunk, n))
+        _draw_chunk({key: value[part] for key, value in params.items()}, size, out[part])
+
+    threads = min(MAX_THREADS, os.cpu_count() or 1, len(starts))
+    if threads <= 1:
+        for start in starts:
+            work(start)
+    else:
+        with ThreadPoolExecutor(threads, thread_name_prefix="faces") as pool:
+            list(pool.map(work, starts))  # list(): re-raise worker errors
     return out
 
 
-# -- drawing ---------------------------------------------------------------------------------------
+# -- per-image layout: where everything goes, in pixels --------------------------------------------
 
-def _coverage(sd: torch.Tensor, size: int) -> torch.Tensor:
-    """Signed distance (image units, 2 = full width; negative inside) -> anti-aliased alpha."""
-    return (0.5 - sd * (size / 2)).clamp_(0, 1)
-
-
-def _ellipse(u, v, x0, y0, rx, ry):
-    """Approximate signed distance to an axis-aligned ellipse."""
-    return (torch.sqrt(((u - x0) / rx) ** 2 + ((v - y0) / ry) ** 2) - 1) * torch.minimum(rx, ry)
-
-
-def _over(canvas: torch.Tensor, colour: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """Composite colour (N, 3, 1, 1) with alpha (N, H, W) over canvas (N, 3, H, W)."""
-    a = alpha[:, None]
-    return canvas * (1 - a) + colour * a
+def _sample_nuisances(n: int, rng: np.random.Generator | None) -> dict[str, np.ndarray]:
+    if rng is None:
+        return {"background": np.tile([0.62, 0.66, 0.72], (n, 1)), "shirt": np.tile([0.32, 0.42, 0.58], (n, 1)),
+                "jitter": np.zeros((n, 3))}
+    return {
+        "background": _hsv_to_rgb(rng.uniform(0, 1, n), rng.uniform(0.12, 0.5, n), rng.uniform(0.45, 0.9, n)),
+        "shirt": _hsv_to_rgb(rng.uniform(0, 1, n), rng.uniform(0.25, 0.65, n), rng.uniform(0.3, 0.8, n)),
+        "jitter": rng.uniform(-1, 1, (n, 3)),
+    }
 
 
-def _lerp_colour(low, high, t):
-    low, high = torch.tensor(low) / 255, torch.tensor(high) / 255
-    return (low + (high - low) * t[..., None]).view(-1, 3, 1, 1)
+def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(n,) hue, saturation, value in [0, 1] -> (n, 3) RGB."""
+    k = (np.array([5.0, 3.0, 1.0]) + h[:, None] * 6) % 6
+    return v[:, None] - (v * s)[:, None] * np.clip(np.minimum(k, 4 - k), 0, 1)
 
 
-def _hair_colour(t: torch.Tensor) -> torch.Tensor:
-    stops = torch.from_numpy(_HAIR_STOPS) / 255
-    x = t.flatten() * (len(stops) - 1)
-    i = x.floor().clamp(max=len(stops) - 2).long()
+def _ramp(stops: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Piecewise-linear colour ramp: stops (k, 3), t (n,) in [0, 1] -> (n, 3)."""
+    x = t * (len(stops) - 1)
+    i = np.minimum(x.astype(int), len(stops) - 2)
     w = (x - i)[:, None]
-    return (stops[i] * (1 - w) + stops[i + 1] * w).view(-1, 3, 1, 1)
+    return stops[i] * (1 - w) + stops[i + 1] * w
 
 
-def _draw(f: dict[str, torch.Tensor], nz: dict[str, torch.Tensor], size: int) -> torch.Tensor:
-    n = f["yaw"].shape[0]
-    axis = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
-    v, u = torch.meshgrid(axis, axis, indexing="ij")  # v grows downwards
-    u, v = u[None], v[None]
-    jitter = nz["jitter"][:, :, None, None]
+def _layout(f: dict[str, np.ndarray], nz: dict[str, np.ndarray], size: int, channels: int
+            ) -> dict[str, np.ndarray]:
+    """Per-image scalars (n,) in pixels (x right, y down, 0 at the image centre) and colours (n, C)."""
+    s = float(size)
+    jx, jy, js = nz["jitter"].T
     yaw, pitch = f["yaw"] * MAX_YAW, f["pitch"] * MAX_PITCH
-    scale = 1 + 0.05 * jitter[:, 2]
-    cx = 0.04 * jitter[:, 0] + 0.08 * torch.sin(yaw)
-    cy = 0.10 + 0.04 * jitter[:, 1]
-    rx = 0.60 * scale * (1 - 0.06 * yaw.abs())
-    ry = 0.72 * scale
+    scale = 1 + 0.05 * js
+    cx, cy = 0.03 * s * jx, (0.03 + 0.03 * jy) * s
+    rx, ry = 0.27 * s * scale, 0.335 * s * scale
+    sy, cyw, sp, cp = np.sin(yaw), np.cos(yaw), np.sin(pitch), np.cos(pitch)
 
-    def on_head(a: float | torch.Tensor, b: float):
-        """A point at angles (a right, b down) on the head's sphere -> (x, y, horizontal foreshortening)."""
-        angle = a + yaw
-        return cx + rx * torch.sin(angle), cy + ry * torch.sin(b - pitch), torch.cos(angle).clamp_min(0.05)
+    def project(a: float | np.ndarray, b: float, r: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Point at longitude a (right), latitude b (down) on the head sphere (radius r) -> screen x, y."""
+        x, y, z = r * np.sin(a) * np.cos(b), r * np.sin(b), r * np.cos(a) * np.cos(b)
+        x, z = x * cyw + z * sy, z * cyw - x * sy  # turn (yaw) about the vertical axis
+        y = y * cp - z * sp  # nod (pitch) about the horizontal axis
+        return cx + rx * x, cy + ry * y
 
-    skin = _lerp_colour(_SKIN_LIGHT, _SKIN_DARK, f["skin_tone"].flatten())
-    hair = _hair_colour(f["hair_color"])
-    ink = torch.full((n, 3, 1, 1), 0.12)
+    p: dict[str, np.ndarray] = {"cx": cx, "cy": cy, "rx": rx, "ry": ry, "yaw": yaw, "pitch": pitch}
+    # Head: the face side narrows a little and leads the turn.
+    p["head_x"], p["head_rx"] = cx + 0.035 * s * sy, rx * (1 - 0.05 * np.abs(sy))
+    # Eyes: corners at longitudes ±0.38 ∓ 0.21; the far eye is narrower because its corners are
+    # closer together on screen.
+    openness = 0.06 + 0.94 * f["eye_open"]
+    for side, name in ((-1, "l"), (1, "r")):
+        x0, y0 = project(side * 0.38 - 0.21, 0.0)
+        x1, y1 = project(side * 0.38 + 0.21, 0.0)
+        facing = np.clip(np.cos(side * 0.38 + yaw), 0.0, 1.0)
+        p[f"eye_{name}_x"], p[f"eye_{name}_y"] = (x0 + x1) / 2, (y0 + y1) / 2
+        p[f"eye_{name}_w"] = np.maximum((x1 - x0) / 2, 0.02 * s)
+        p[f"eye_{name}_up"] = 0.062 * s * openness * cp
+        p[f"eye_{name}_lo"] = 0.036 * s * openness * cp
+        p[f"iris_{name}_x"] = p[f"eye_{name}_x"] + 0.25 * p[f"eye_{name}_w"] * sy
+        p[f"iris_{name}_r"] = 0.04 * s * (0.55 + 0.45 * facing)
+        bx0, by0 = project(side * 0.38 - 0.26, -0.26)
+        bx1, by1 = project(side * 0.38 + 0.26, -0.26)
+        p[f"brow_{name}_x"], p[f"brow_{name}_y"] = (bx0 + bx1) / 2, (by0 + by1) / 2
+        p[f"brow_{name}_w"] = np.maximum((bx1 - bx0) / 2, 0.02 * s)
+        # Ears at longitude ±1.55 show while they face the camera, and long hair covers them.
+        ex, ey = project(side * 1.55, 0.04)
+        show = np.clip((np.cos(side * 1.55 + yaw) + 0.35) / 0.25, 0, 1)
+        show = show * np.clip((0.6 - f["hair_length"]) / 0.15, 0, 1)
+        p[f"ear_{name}_x"], p[f"ear_{name}_y"] = ex, ey
+        p[f"ear_{name}_w"] = 0.055 * s * show * (0.5 + 0.5 * np.abs(np.sin(side * 1.55 + yaw)))
+        p[f"ear_{name}_h"] = 0.085 * s * np.maximum(show, 1e-3)
+    # Nose: a ridge from between the eyes to the tip, which stands out from the sphere, so it moves
+    # further than the eyes when the head turns.
+    p["bridge_x"], p["bridge_y"] = project(0.0, 0.02, 1.02)
+    p["nose_x"], p["nose_y"] = project(0.0, 0.22, 1.16)
+    p["nose_side"] = sy
+    # Mouth: corners at longitude ±0.33; smile lifts the corners against the middle.
+    mx0, my0 = project(-0.33, 0.47)
+    mx1, my1 = project(0.33, 0.47)
+    p["mouth_x"], p["mouth_y"], p["mouth_w"] = (mx0 + mx1) / 2, (my0 + my1) / 2, (mx1 - mx0) / 2
+    p["mouth_bend"] = 0.065 * s * f["smile"] * cp
+    # Hair: long hair hangs behind the head down to length; the cap follows the head's turn.
+    length = f["hair_length"]
+    p["hair_len"] = length
+    p["hang_bottom"] = cy + ry * (-0.1 + 1.55 * length)
+    p["hang_w"] = rx * (1.04 + 0.16 * length)
+    p["hang_x"] = cx - 0.05 * s * sy
+    p["vol_x"], p["vol_y"] = cx - 0.03 * s * sy, cy - 0.035 * s
+    p["vol_rx"], p["vol_ry"] = rx * 1.08, ry * 1.06
+    # Neck and shoulders do not turn.
+    p["neck_x"] = cx + 0.01 * s * sy
+    p["body_x"] = 0.5 * cx
 
-    # Background: a colour with a soft vertical gradient.
-    canvas = nz["background"][:, :, None, None] * (1.05 - 0.15 * (v[:, None] + 1) / 2)
+    skin = _ramp(_SKIN_STOPS, f["skin_tone"])
+    hair = _ramp(_HAIR_STOPS, f["hair_color"])
+    colours = {
+        "c_background": nz["background"], "c_shirt": nz["shirt"], "c_skin": skin,
+        "c_outline": skin * 0.55, "c_neck": skin * 0.82, "c_ear": skin * 0.88, "c_hair": hair,
+        "c_hair_edge": hair * 0.62, "c_brow": hair * 0.55 + 0.06, "c_nose": skin * 0.78, "c_nostril": skin * 0.6,
+        "c_mouth": skin * np.array([0.5, 0.24, 0.24]),
+        "c_white": np.broadcast_to(_EYE_WHITE, skin.shape), "c_iris": np.broadcast_to(_IRIS, skin.shape),
+        "c_lid": np.broadcast_to(_LID, skin.shape),
+    }
+    for key, rgb in colours.items():
+        p[key] = rgb @ _LUMA[:, None] if channels == 1 else rgb
+    return {key: np.ascontiguousarray(value, np.float32) for key, value in p.items()}
 
-    # Hair behind the head, from above the crown down to a length set by hair_length.
-    top, bottom = cy - ry * 1.08, cy + ry * (-0.1 + 1.15 * f["hair_length"])
-    back = _ellipse(u, v, cx - 0.05 * torch.sin(yaw), (top + bottom) / 2, rx * 1.16, (bottom - top) / 2)
-    canvas = _over(canvas, hair, _coverage(back, size))
 
-    # Ears, hidden when they turn behind the head.
-    for side in (-1.0, 1.0):
-        ex, ey, facing = on_head(side * 1.45, 0.05)
-        ear = _ellipse(u, v, ex, ey, 0.07 * (0.4 + facing), torch.full_like(ex, 0.11))
-        visible = (torch.cos(side * 1.45 + yaw) > -0.25).float()
-        canvas = _over(canvas, skin * 0.85, _coverage(ear, size) * visible)
+# -- drawing one chunk -----------------------------------------------------------------------------
 
-    # Head with a darker outline.
-    head = _ellipse(u, v, cx, cy, rx, ry)
-    canvas = _over(canvas, skin * 0.55, _coverage(head - 0.03, size))
-    canvas = _over(canvas, skin, _coverage(head, size))
+def _draw_chunk(p: dict[str, np.ndarray], size: int, out: np.ndarray) -> None:
+    """Draw the faces described by ``p`` (per-image arrays (n,), colours (n, C)) into out (n, C, S, S)."""
+    n = len(p["cx"])
+    g = {key: (value.reshape(n, -1, 1, 1) if key.startswith("c_") else value.reshape(n, 1, 1))
+         for key, value in p.items()}
+    axis = np.arange(size, dtype=np.float32) + np.float32(0.5 - size / 2)
+    u, v = axis.reshape(1, 1, size), axis.reshape(1, size, 1)
+    half_px = np.float32(0.5)
 
-    # Hair cap: the head's top, above a fringe line that dips at the sides; its parting follows yaw.
-    part = cx + rx * 0.8 * torch.sin(yaw)
-    fringe = cy - ry * 0.42 + 0.55 * ((u - part) / rx) ** 2 * ry * 0.5
-    cap = torch.maximum(_ellipse(u, v, cx, cy - 0.02, rx * 1.07, ry * 1.04), v - fringe)
-    canvas = _over(canvas, hair, _coverage(cap, size))
+    # Background: a colour that darkens a little towards the bottom.
+    canvas = g["c_background"] * (1.06 - 0.14 * (v[:, None] / size + 0.5))
+    canvas = np.ascontiguousarray(np.broadcast_to(canvas, (n, canvas.shape[1], size, size)))
+    scratch = np.empty_like(canvas)
 
-    # Eyes and brows.
-    openness = 0.12 + 0.88 * f["eye_open"]
-    for side in (-1.0, 1.0):
-        ex, ey, facing = on_head(side * 0.40, -0.10)
-        half_w, half_h = 0.13 * facing, 0.09 * openness
-        white = _ellipse(u, v, ex, ey, half_w, half_h)
-        canvas = _over(canvas, skin * 0.5, _coverage(white - 0.012, size))
-        canvas = _over(canvas, torch.full((n, 3, 1, 1), 0.97), _coverage(white, size))
-        iris = _ellipse(u, v, ex + 0.04 * torch.sin(yaw), ey - 0.01 * pitch, 0.07 * facing,
-                        torch.full_like(ex, 0.07))
-        canvas = _over(canvas, ink, _coverage(torch.maximum(iris, white), size))
-        brow = _ellipse(u, v, ex, ey - 0.09 - 0.07 * openness, 0.13 * facing, torch.full_like(ex, 0.026))
-        canvas = _over(canvas, hair * 0.8, _coverage(brow, size))
+    def paint(colour: np.ndarray, alpha: np.ndarray) -> None:
+        """canvas += (colour - canvas) * alpha; colour (n, C, 1, 1), alpha (n, S, S)."""
+        np.subtract(colour, canvas, out=scratch)
+        np.multiply(scratch, alpha[:, None], out=scratch)
+        np.add(canvas, scratch, out=canvas)
 
-    # Nose: the tip stands out from the sphere, so it moves further than the eyes when turning.
-    nx, ny, _ = on_head(0.0, 0.14)
-    nose = _ellipse(u, v, nx + 0.12 * torch.sin(yaw), ny, torch.full_like(nx, 0.055), torch.full_like(nx, 0.1))
-    canvas = _over(canvas, skin * 0.62, _coverage(nose, size))
+    def coverage(sd: np.ndarray, grow: float | np.ndarray = 0.0) -> np.ndarray:
+        """Signed distance in pixels (negative inside) -> coverage, in place; grow widens the shape."""
+        np.subtract(half_px + grow, sd, out=sd)
+        return np.clip(sd, 0, 1, out=sd)
 
-    # Mouth: an arc whose curvature is the smile.
-    mx, my, facing = on_head(0.0, 0.45)
-    half_w = 0.21 * facing
-    du = u - mx - 0.03 * torch.sin(yaw)
-    curve = my - f["smile"] * 0.5 * (du / 0.21) ** 2 * 0.21
-    mouth = torch.maximum((v - curve).abs() - 0.034, du.abs() - half_w)
-    canvas = _over(canvas, torch.tensor([0.55, 0.12, 0.15]).view(1, 3, 1, 1).expand(n, 3, 1, 1),
-                   _coverage(mouth, size))
-    return canvas.clamp_(0, 1)
+    def ellipse(x0, y0, rx, ry) -> np.ndarray:
+        """Approximate signed distance to axis-aligned ellipses, (n, S, S)."""
+        sd = np.square((v - y0) / ry) + np.square((u - x0) / rx)
+        np.sqrt(sd, out=sd)
+        sd -= 1
+        sd *= np.minimum(rx, ry)
+        return sd
+
+    def band(mid, half, x0, w) -> np.ndarray:
+        """Signed distance to a horizontal band: per-column centre line mid (n, 1, S) and half
+        thickness half (n, 1, S), cut off beyond |u - x0| > w."""
+        half = np.minimum(half, w - np.abs(u - x0))
+        steep = np.abs(np.gradient(mid, axis=2)) + np.abs(np.gradient(half, axis=2))
+        sd = np.abs(v - mid)
+        sd -= half
+        sd *= 1 / np.sqrt(1 + steep * steep)
+        return sd
+
+    def vband(mid, half, y0, h) -> np.ndarray:
+        """Like band, turned upright: per-row centre mid (n, S, 1), half thickness (n, S, 1), cut off
+        beyond |v - y0| > h."""
+        half = np.minimum(half, h - np.abs(v - y0))
+        steep = np.abs(np.gradient(mid, axis=1)) + np.abs(np.gradient(half, axis=1))
+        sd = np.abs(u - mid)
+        sd -= half
+        sd *= 1 / np.sqrt(1 + steep * steep)
+        return sd
+
+    def pick(left: str, right: str, split) -> np.ndarray:
+        """Per column: the left feature's parameter left of split, the right one's right of it."""
+        return np.where(u < split, g[left], g[right])
+
+    # Shoulders (a wide ellipse rising from the bottom edge) and long hair behind the head.
+    paint(g["c_shirt"], coverage(ellipse(g["body_x"], np.float32(0.66 * size), np.float32(0.42 * size),
+                                         np.float32(0.26 * size))))
+    hang_bottom = g["hang_bottom"] - 0.08 * size * np.square(np.square((u - g["hang_x"]) / g["hang_w"]))
+    hang = np.maximum(v - hang_bottom, g["cy"] - v)  # rows between the head's middle and the ends
+    np.maximum(hang, np.abs(u - g["hang_x"]) - g["hang_w"], out=hang)
+    np.minimum(hang, ellipse(g["vol_x"], g["vol_y"], g["vol_rx"], g["vol_ry"]), out=hang)
+    paint(g["c_hair"], coverage(hang))
+
+    # Neck, then the head with a soft darker outline.
+    neck = np.maximum(np.abs(u - g["neck_x"]) - 0.105 * size, g["cy"] - v)
+    paint(g["c_neck"], coverage(neck))
+    head = ellipse(g["head_x"], g["cy"], g["head_rx"], g["ry"])
+    outline_width = 0.022 * size + 0.3
+    paint(g["c_outline"], coverage(head.copy(), outline_width))
+    paint(g["c_skin"], coverage(head))
+
+    # Ears, each drawn only on its side of the head.
+    ears_split = g["cx"]
+    ears = ellipse(pick("ear_l_x", "ear_r_x", ears_split), (g["ear_l_y"] + g["ear_r_y"]) / 2,
+                   np.maximum(pick("ear_l_w", "ear_r_w", ears_split), 1e-3), pick("ear_l_h", "ear_r_h", ears_split))
+    paint(g["c_ear"], coverage(ears))
+
+    # Hair cap: the hair volume above a hairline that depends on the longitude of each column on
+    # the turned head: a fringe over the forehead, dropping to the ears at the sides (to the jaw
+    # for long hair) and to the nape at the back.
+    lon = np.arcsin(np.clip((u - g["cx"]) / g["rx"], -1, 1)) - g["yaw"]
+    side = np.clip((np.abs(lon) - 0.95) / 0.5, 0, 1)
+    side = side * side * (3 - 2 * side)
+    fringe = -0.52 + 0.10 * np.square(lon) + 0.04 * np.cos(7 * lon) * np.clip(1 - np.square(lon / 0.8), 0, 1)
+    side_level = -0.12 + 0.9 * g["hair_len"]
+    back = np.clip((np.abs(lon) - 1.6) / 0.3, 0, 1)
+    lat = fringe + side * (side_level - fringe) + back * np.maximum(0.55 - side_level, 0)
+    hairline = g["cy"] + g["ry"] * (np.sin(lat) * np.cos(g["pitch"])
+                                    - np.cos(lat) * np.cos(np.clip(lon, -np.pi, np.pi)) * np.sin(g["pitch"]))
+    steep = np.abs(np.gradient(hairline, axis=2))
+    cap = (v - hairline) * (1 / np.sqrt(1 + steep * steep))
+    np.maximum(cap, ellipse(g["vol_x"], g["vol_y"], g["vol_rx"], g["vol_ry"]), out=cap)
+    paint(g["c_hair_edge"], coverage(cap.copy(), 0.012 * size + 0.25))
+    paint(g["c_hair"], coverage(cap))
+
+    # Eyebrows: thin arches.
+    split = (g["eye_l_x"] + g["eye_r_x"]) / 2
+    bx, bw = pick("brow_l_x", "brow_r_x", split), pick("brow_l_w", "brow_r_w", split)
+    t2 = np.square((u - bx) / bw)
+    brow_mid = pick("brow_l_y", "brow_r_y", split) - 0.03 * size * (1 - t2)
+    paint(g["c_brow"], coverage(band(brow_mid, (0.014 * size + 0.25) * (1 - 0.5 * t2), bx, bw)))
+
+    # Eyes: white almond between the lids, dark iris inside it, upper lid line on top.
+    ex, ew, ey = pick("eye_l_x", "eye_r_x", split), pick("eye_l_w", "eye_r_w", split), pick("eye_l_y", "eye_r_y", split)
+    up, lo = pick("eye_l_up", "eye_r_up", split), pick("eye_l_lo", "eye_r_lo", split)
+    t2 = np.clip(np.square((u - ex) / ew), 0, 1)
+    lens = 1 - t2
+    white = band(ey + (lo - up) / 2 * lens, (up + lo) / 2 * lens, ex, ew)
+    paint(g["c_white"], coverage(white.copy()))
+    ix, ir = pick("iris_l_x", "iris_r_x", split), pick("iris_l_r", "iris_r_r", split)
+    iris = np.square(v - ey) + np.square(u - ix)
+    np.sqrt(iris, out=iris)
+    iris -= ir
+    np.maximum(iris, white, out=iris)
+    paint(g["c_iris"], coverage(iris))
+    lid_w = ew * 1.12
+    t2 = np.clip(np.square((u - ex) / lid_w), 0, 1)
+    paint(g["c_lid"], coverage(band(ey - up * lens, (0.012 * size + 0.3) * (1 - 0.6 * t2), ex, lid_w)))
+
+    # Nose: a shaded ridge from the bridge to the tip (a line down the middle when facing the
+    # camera, slanting towards the turn otherwise), and the shadow under the tip.
+    drop = g["nose_y"] - g["bridge_y"]
+    along = np.clip((v - g["bridge_y"]) / drop, 0, 1)
+    ridge_x = g["bridge_x"] + along * (g["nose_x"] - g["bridge_x"]) + 0.012 * size * g["nose_side"]
+    ridge = vband(ridge_x, (0.012 * size + 0.2) * (0.4 + 0.6 * along), (g["bridge_y"] + g["nose_y"]) / 2,
+                  drop / 2)
+    paint(g["c_nose"], coverage(ridge))
+    tip = ellipse(g["nose_x"] + 0.01 * size * g["nose_side"], g["nose_y"] + 0.012 * size,
+                  np.float32(0.04 * size), np.float32(0.022 * size))
+    paint(g["c_nostril"], coverage(tip))
+
+    # Mouth: a lens-shaped line whose corners rise with the smile.
+    t2 = np.clip(np.square((u - g["mouth_x"]) / g["mouth_w"]), 0, 1)
+    mid = g["mouth_y"] + g["mouth_bend"] * (0.5 - t2)
+    paint(g["c_mouth"], coverage(band(mid, (0.022 * size + 0.25) * np.sqrt(1 - t2), g["mouth_x"], g["mouth_w"])))
+
+    canvas *= 255
+    canvas += 0.5
+    np.clip(canvas, 0, 255, out=canvas)
+    out[...] = canvas.astype(np.uint8)
 
 
 # -- the registered data set ------------------------------------------------------------------------
@@ -183,12 +376,18 @@ def _draw(f: dict[str, torch.Tensor], nz: dict[str, torch.Tensor], size: int) ->
 @register_dataset("faces", "built-in procedurally drawn faces with known factors (yaw, pitch, smile, ...); "
                            "no download")
 def load_faces(cfg: DataConfig) -> ImageSet:
+    """``cfg.num_images`` faces (default 60,000 up to 32 px, else 20,000), drawn once and cached."""
     n = cfg.num_images or (60_000 if cfg.image_size <= 32 else 20_000)
     key = cache_key(version=DRAWING_VERSION, n=n, size=cfg.image_size, channels=cfg.channels, seed=cfg.seed)
     arrays = load_arrays("faces", key)
-    if arrays is None or set(arrays) != {"images", *FACTOR_NAMES}:
-        images, factors = make_faces(n, cfg.image_size, cfg.channels, cfg.seed)
+    expected = (n, cfg.channels, cfg.image_size, cfg.image_size)
+    if (arrays is None or set(arrays) != {"images", *FACTOR_NAMES} or arrays["images"].shape != expected
+            or arrays["images"].dtype != np.uint8):
+        try:
+            images, factors = make_faces(n, cfg.image_size, cfg.channels, cfg.seed)
+        except MemoryError as exc:
+            raise DataError(f"not enough memory to draw {n} faces at {cfg.image_size} px") from exc
         save_arrays("faces", key, {"images": images, **factors})
     else:
-        images, factors = arrays["images"], {name: arrays[name] for name in FACTOR_NAMES}
+        images, factors = arrays["images"], {name: arrays[name].astype(np.float32) for name in FACTOR_NAMES}
     return ImageSet(images=torch.from_numpy(images), factors=factors, name="faces")

@@ -65,11 +65,19 @@ def in_gui(config: RunConfig, seconds: float, out: Path) -> float:
     window.controller.step.connect(lambda e: meter.on_step(e))  # measured where the GUI receives it
     window.start_action.trigger()
     start_cpu, start = time.thread_time(), time.perf_counter()
-    QTimer.singleShot(int(seconds * 1000), app.quit)
+    result = {}
+
+    def finish() -> None:
+        result["gui_share"] = (time.thread_time() - start_cpu) / (time.perf_counter() - start)
+        print(f"plot redraw interval: {window.plots._pace.interval_ms:.0f} ms")
+        window.controller.shutdown()  # before quit(): Qt 6 closes the windows, which would ask
+        app.quit()
+
+    QTimer.singleShot(int(seconds * 1000), finish)
     app.exec()  # the app's own event loop, as a person runs it
-    gui_share = (time.thread_time() - start_cpu) / (time.perf_counter() - start)
-    window.controller.shutdown()
-    window.close()
+    gui_share = result["gui_share"]
+    window.deleteLater()
+    app.processEvents()
     print(f"GUI thread CPU: {gui_share:.1%} of one core")
     return meter.images_per_s()
 

@@ -46,7 +46,7 @@ class AdaptiveInterval:
     tick while the thread used more than that since the last tick, and shrinks back towards
     ``fastest_ms`` otherwise."""
 
-    def __init__(self, budget: float = 0.03, fastest_ms: int = 33, slowest_ms: int = 1000):
+    def __init__(self, budget: float = 0.05, fastest_ms: int = 33, slowest_ms: int = 500):
         self.budget, self.fastest_ms, self.slowest_ms = budget, fastest_ms, slowest_ms
         self.interval_ms = float(fastest_ms)
         self._cpu, self._wall = time.thread_time(), time.perf_counter()

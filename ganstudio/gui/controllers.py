@@ -1,8 +1,12 @@
 """Thread lifetimes: a worker QObject moved to a QThread, wired so that it ends cleanly.
 
-thread.started -> worker.run; worker.done -> thread.quit (direct); thread.finished -> deleteLater (both);
-"finished" is announced on thread.finished. Pause/stop are plain calls on a TrainingControl
-(a queued signal would reach a busy worker only after its loop ends).
+thread.started -> worker.run; worker.done -> thread.quit (direct); "finished" is announced on
+thread.finished. Thread and worker have no parent and belong to Python: the owner holds both until
+the thread has finished, waits for it, then drops them. (A deleteLater as well would delete them
+twice; a wrapper whose C++ object a deleteLater already deleted raises in closeEvent, which crashes
+PySide.)
+Pause/stop are plain calls on a TrainingControl (a queued signal would reach a busy worker only
+after its loop ends).
 """
 
 from __future__ import annotations
@@ -17,15 +21,13 @@ from ganstudio.training.control import TrainingControl
 from ganstudio.training.engine import Trainer
 
 
-def _start_in_thread(worker: QObject, parent: QObject) -> QThread:
-    thread = QThread(parent)
+def _start_in_thread(worker: QObject) -> QThread:
+    thread = QThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     # Direct: QThread.quit is thread-safe, and a queued quit would wait for a GUI thread that may be
     # blocked in thread.wait() (closing the window).
     worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.finished.connect(worker.deleteLater)
-    thread.finished.connect(thread.deleteLater)
     thread.start()
     return thread
 
@@ -65,7 +67,7 @@ class TrainingController(QObject):
         for name in ("started", "step", "samples", "checkpoint", "warning", "ended", "failed"):
             getattr(worker, name).connect(getattr(self, name))  # signal -> signal, queued to this thread
         self._worker = worker
-        self._thread = _start_in_thread(worker, self)
+        self._thread = _start_in_thread(worker)
         self._thread.finished.connect(self._on_thread_finished)
         self.running_changed.emit(True)
 
@@ -95,6 +97,7 @@ class TrainingController(QObject):
     def _on_thread_finished(self) -> None:
         if self._thread is None:  # already handled by shutdown()
             return
+        self._thread.wait()  # "finished" comes just before the thread really ends
         self._thread = self._worker = None
         self.running_changed.emit(False)
 
@@ -112,14 +115,17 @@ class BackgroundTasks(QObject):
         worker = FunctionWorker(function)
         worker.result.connect(on_result)
         worker.failed.connect(on_error)
-        thread = _start_in_thread(worker, self)
+        thread = _start_in_thread(worker)
         self._threads[thread] = worker
-        thread.finished.connect(self._forget)
+        thread.finished.connect(self._forget_finished)
 
     @Slot()
-    def _forget(self) -> None:
-        self._threads.pop(self.sender(), None)
+    def _forget_finished(self) -> None:
+        for thread in [t for t in self._threads if t.isFinished()]:
+            thread.wait()
+            del self._threads[thread]
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         for thread in list(self._threads):
             thread.wait(timeout_ms)
+        self._forget_finished()

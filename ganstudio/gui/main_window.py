@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
         try:
             run = RunFolder.open(path)
             config = run.read_config()
-            metrics = family_class(config.model.family).metrics
+            family_class(config.model.family)
         except UserError as e:
             self._show_error(str(e))
             return False
@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
         last = records[-1] if records else {}
         steps_per_epoch = round(last["step"] / last["epoch"]) if last.get("epoch") else 0
         self._begin(config, run)
-        self.plots.set_metrics(metrics, steps_per_epoch)
+        self.plots.set_steps_per_epoch(steps_per_epoch)
         for record in records:
             self.plots.add_report(record["step"], record)
         self.samples.timeline.set_history(run.list_samples())

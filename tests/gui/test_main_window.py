@@ -194,3 +194,37 @@ def test_warnings_reach_the_window(qtbot, window):
 
     window.controller.warning.emit(TrainingWarning(1200, "discriminator_winning", "The discriminator is winning."))
     assert "Step 1,200: The discriminator is winning." in window.warnings.messages()
+
+
+def test_clicking_a_loss_curve_jumps_the_timeline(qtbot, window, tmp_path):
+    from PySide6.QtCore import QPointF, Qt
+
+    config = RunConfig().replace(data={"num_images": 600}, train={"max_steps": 40, "batch_size": 30,
+                                                                 "sample_every": 10, "device": "cpu"})
+    trainer = Trainer(config, out=tmp_path / "cli-runs", report_interval_s=0)
+    trainer.run()
+    window.open_run(trainer.run_folder.path)
+    qtbot.wait(600)  # let the plots draw and range themselves
+    plot = window.plots.plots["losses"]
+    view = plot.getPlotItem().getViewBox()
+    y_mid = sum(view.viewRange()[1]) / 2
+    scene_point = view.mapViewToScene(QPointF(12, y_mid))
+    widget_point = plot.mapFromScene(scene_point)
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=widget_point)
+    qtbot.waitUntil(lambda: window.samples.timeline.current_step() == 10, timeout=5000)
+
+
+def test_plots_stay_fast_with_100k_points(qtbot, window):
+    from ganstudio.models.gan import MLPGAN
+
+    window.plots.set_metrics(MLPGAN.metrics, steps_per_epoch=1000)
+    rng = __import__("numpy").random.default_rng(0)
+    for step in range(1, 100_001):
+        window.plots.add_report(step, {"loss_d": float(rng.random()), "loss_g": 1.0, "d_real": 0.5, "d_fake": 0.5})
+    start = time.perf_counter()
+    window.plots._redraw()
+    window.plots.repaint()
+    elapsed = time.perf_counter() - start
+    print(f"redraw of 8 curves x 100k points: {elapsed * 1000:.0f} ms")
+    assert window.plots.point_count() == 100_000
+    assert elapsed < 0.5

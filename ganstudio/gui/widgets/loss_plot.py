@@ -95,7 +95,8 @@ class MetricPlots(QWidget):
         self.smoothing = smoothing
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
-        self.plots: dict[str, pg.PlotWidget] = {}
+        self.plots: dict[str, pg.PlotWidget] = {}  # shown now, by group
+        self._made: dict[str, pg.PlotWidget] = {}  # every group's widget so far
         self.metrics: dict[str, _Metric] = {}
         self._epoch_marks: list[pg.InfiniteLine] = []
         self._steps_per_epoch = 0
@@ -108,28 +109,35 @@ class MetricPlots(QWidget):
         self._timer.start()
 
     def set_metrics(self, metrics: tuple[MetricInfo, ...], steps_per_epoch: int = 0) -> None:
-        """Start over with plots for these metrics."""
-        for widget in self.plots.values():
-            self.layout_.removeWidget(widget)
-            widget.deleteLater()
+        """Start over with plots for these metrics. Plot widgets are made once per group and reused
+        (deleting pyqtgraph widgets while Python still holds their items can crash)."""
+        for widget in self._made.values():
+            widget.getPlotItem().clear()
+            widget.hide()
         self.plots, self.metrics, self._epoch_marks = {}, {}, []
         self._steps_per_epoch, self._last_epoch_marked = steps_per_epoch, 0
         for i, info in enumerate(metrics):
             if info.plot not in self.plots:
-                widget = pg.PlotWidget()
-                widget.setObjectName(f"plot_{info.plot}")
-                widget.setBackground(None)
-                item = widget.getPlotItem()
-                item.setTitle(info.plot.capitalize())
-                item.showGrid(x=True, y=True, alpha=0.2)
-                item.setLabel("bottom", "step")
-                item.addLegend(offset=(-10, 10))
-                widget.scene().sigMouseClicked.connect(self._on_click)
-                self.plots[info.plot] = widget
-                self.layout_.addWidget(widget, 1)
+                self.plots[info.plot] = self._plot_widget(info.plot)
+                self.plots[info.plot].show()
             self.metrics[info.key] = _Metric(info, self.plots[info.plot].getPlotItem(), COLOURS[i % len(COLOURS)],
                                              self.smoothing)
         self._dirty = True
+
+    def _plot_widget(self, group: str) -> pg.PlotWidget:
+        if group not in self._made:
+            widget = pg.PlotWidget()
+            widget.setObjectName(f"plot_{group}")
+            widget.setBackground(None)
+            item = widget.getPlotItem()
+            item.setTitle(group.capitalize())
+            item.showGrid(x=True, y=True, alpha=0.2)
+            item.setLabel("bottom", "step")
+            item.addLegend(offset=(-10, 10))
+            widget.scene().sigMouseClicked.connect(self._on_click)
+            self.layout_.addWidget(widget, 1)
+            self._made[group] = widget
+        return self._made[group]
 
     def set_steps_per_epoch(self, steps_per_epoch: int) -> None:
         self._steps_per_epoch = steps_per_epoch

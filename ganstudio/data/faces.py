@@ -259,22 +259,14 @@ def _draw_chunk(p: dict[str, np.ndarray], size: int, out: np.ndarray) -> None:
         sd *= np.minimum(rx, ry)
         return sd
 
-    def band(mid, half, x0, w) -> np.ndarray:
-        """Signed distance to a horizontal band: per-column centre line mid (n, 1, S) and half
-        thickness half (n, 1, S), cut off beyond |u - x0| > w."""
-        half = np.minimum(half, w - np.abs(u - x0))
-        steep = np.abs(np.gradient(mid, axis=2)) + np.abs(np.gradient(half, axis=2))
-        sd = np.abs(v - mid)
-        sd -= half
-        sd *= 1 / np.sqrt(1 + steep * steep)
-        return sd
-
-    def vband(mid, half, y0, h) -> np.ndarray:
-        """Like band, turned upright: per-row centre mid (n, S, 1), half thickness (n, S, 1), cut off
-        beyond |v - y0| > h."""
-        half = np.minimum(half, h - np.abs(v - y0))
-        steep = np.abs(np.gradient(mid, axis=1)) + np.abs(np.gradient(half, axis=1))
-        sd = np.abs(u - mid)
+    def band(mid, half, centre, reach, upright: bool = False) -> np.ndarray:
+        """Signed distance to a horizontal band: centre line mid and half thickness half per column
+        (n, 1, S), cut off beyond |u - centre| > reach. ``upright``: the same turned vertical, with
+        mid and half per row (n, S, 1) and the cut-off along v."""
+        along, across, axis = (v, u, 1) if upright else (u, v, 2)
+        half = np.minimum(half, reach - np.abs(along - centre))
+        steep = np.abs(np.gradient(mid, axis=axis)) + np.abs(np.gradient(half, axis=axis))
+        sd = np.abs(across - mid)
         sd -= half
         sd *= 1 / np.sqrt(1 + steep * steep)
         return sd
@@ -353,8 +345,8 @@ def _draw_chunk(p: dict[str, np.ndarray], size: int, out: np.ndarray) -> None:
     drop = g["nose_y"] - g["bridge_y"]
     along = np.clip((v - g["bridge_y"]) / drop, 0, 1)
     ridge_x = g["bridge_x"] + along * (g["nose_x"] - g["bridge_x"]) + 0.012 * size * g["nose_side"]
-    ridge = vband(ridge_x, (0.012 * size + 0.2) * (0.4 + 0.6 * along), (g["bridge_y"] + g["nose_y"]) / 2,
-                  drop / 2)
+    ridge = band(ridge_x, (0.012 * size + 0.2) * (0.4 + 0.6 * along), (g["bridge_y"] + g["nose_y"]) / 2,
+                 drop / 2, upright=True)
     paint(g["c_nose"], coverage(ridge))
     tip = ellipse(g["nose_x"] + 0.01 * size * g["nose_side"], g["nose_y"] + 0.012 * size,
                   np.float32(0.04 * size), np.float32(0.022 * size))

@@ -4,11 +4,17 @@
 
 Both runs report images/s from the engine's own reports after a warm-up; the GUI run drives the
 full main window (plots, sample grid, progress) while it trains. Target: GUI >= 90 % of headless.
+
+The headless reference runs as `ganstudio train` does, on the main thread of a fresh process (spawned
+for each round). It must not run in this process: once a thread has run a parallel torch op, its
+OpenMP team stays, and libgomp then spins only briefly in every other team (it manages more threads
+than there are CPUs), which costs the app's training thread 15-30 % on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -56,6 +62,15 @@ def headless(config: RunConfig, seconds: float, out: Path) -> float:
     return meter.images_per_s()
 
 
+def in_fresh_process(function, *args):
+    """``function(*args)`` in a new Python process, which has ended (and idles no CPU) on return."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        result = pool.apply(function, args)
+        pool.close()
+        pool.join()
+    return result
+
+
 def in_gui(config: RunConfig, seconds: float, out: Path) -> float:
     app = QApplication.instance() or QApplication([])
     window = MainWindow(runs_dir=out, settings=QSettings(str(out / "s.ini"), QSettings.Format.IniFormat))
@@ -95,7 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for i in range(args.rounds):  # alternate, so drifts of the machine hit both alike
-            base.append(headless(config, args.seconds, tmp / f"h{i}"))
+            base.append(in_fresh_process(headless, config, args.seconds, tmp / f"h{i}"))
             gui.append(in_gui(config, args.seconds, tmp / f"g{i}"))
     print(f"{args.family}: headless {' '.join(f'{x:,.0f}' for x in base)} img/s; "
           f"GUI {' '.join(f'{x:,.0f}' for x in gui)} img/s; "

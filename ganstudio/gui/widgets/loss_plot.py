@@ -3,8 +3,10 @@ raw curves faint and EMA-smoothed curves bold, x in steps with epoch marks.
 
 Reports are appended to growable numpy buffers; a timer redraws only when something changed, at up
 to 30 Hz, slower when the GUI thread's CPU share goes over a budget (painting axes and curves is the
-GUI's main cost, and on a small CPU every core it takes is a core training loses). Downsampling
-('peak') and clip-to-view keep 100k+ points smooth. Clicking a plot emits the step.
+GUI's main cost, and on a small CPU every core it takes is a core training loses). The view range
+grows in steps instead of following every new point, so the axes (cached as pixmaps) are re-laid out
+and repainted only when a step is taken. Downsampling ('peak') and clip-to-view keep 100k+ points
+smooth. Clicking a plot emits the step.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class GrowingSeries:
         self.x = np.empty(capacity)
         self.y = np.empty(capacity)
         self.n = 0
+        self.y_min, self.y_max = np.inf, -np.inf
 
     def append(self, x: float, y: float) -> None:
         if self.n == len(self.x):
@@ -36,6 +39,8 @@ class GrowingSeries:
             self.y = np.concatenate([self.y, np.empty_like(self.y)])
         self.x[self.n], self.y[self.n] = x, y
         self.n += 1
+        if np.isfinite(y):
+            self.y_min, self.y_max = min(self.y_min, y), max(self.y_max, y)
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:
         return self.x[: self.n], self.y[: self.n]
@@ -58,6 +63,51 @@ class AdaptiveInterval:
         factor = 1.25 if share > self.budget else 0.9
         self.interval_ms = min(max(self.interval_ms * factor, self.fastest_ms), self.slowest_ms)
         return round(self.interval_ms)
+
+
+def nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is >= ``x`` (x > 0)."""
+    power = 10.0 ** np.floor(np.log10(x))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= x)
+
+
+class SteppedRange:
+    """Keeps a plot's view around its data in steps: x ends at a 1-2-5 number above the last step,
+    y is refitted (10 % padding) only when data leaves it or fills less than half of it. Following
+    stops when the person pans or zooms, and starts again with the plot's auto-range button."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot, self.view = plot, plot.getViewBox()
+        self.following = True
+        self.view.disableAutoRange()
+        self.view.sigRangeChangedManually.connect(self._stop_following)
+        plot.autoBtn.clicked.connect(self._follow_again)  # runs after pyqtgraph's own handler
+
+    def reset(self) -> None:
+        self.following = True
+        self.view.disableAutoRange()
+        self.view.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+
+    def fit(self, x_max: float, y_min: float, y_max: float) -> None:
+        if not self.following or not np.isfinite([x_max, y_min, y_max]).all():
+            return
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        x_range = (0.0, nice_ceiling(max(x_max, 1.0))) if x_max > x1 or x1 > 5 * max(x_max, 1.0) else None
+        y_range = None
+        span = max(y_max - y_min, 1e-6)
+        if y_min < y0 or y_max > y1 or span < 0.5 * (y1 - y0):
+            y_range = (y_min - 0.1 * span, y_max + 0.1 * span)
+        if x_range or y_range:
+            self.view.setRange(xRange=x_range or (x0, x1), yRange=y_range or (y0, y1), padding=0)
+
+    @Slot()
+    def _stop_following(self) -> None:
+        self.following = False
+
+    @Slot()
+    def _follow_again(self) -> None:
+        self.following = True
+        self.view.disableAutoRange()
 
 
 class _Metric:
@@ -98,6 +148,7 @@ class MetricPlots(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {}  # shown now, by group
         self._made: dict[str, pg.PlotWidget] = {}  # every group's widget so far
         self.metrics: dict[str, _Metric] = {}
+        self._ranges: dict[str, SteppedRange] = {}
         self._epoch_marks: list[pg.InfiniteLine] = []
         self._steps_per_epoch = 0
         self._last_epoch_marked = 0
@@ -120,6 +171,7 @@ class MetricPlots(QWidget):
             if info.plot not in self.plots:
                 self.plots[info.plot] = self._plot_widget(info.plot)
                 self.plots[info.plot].show()
+                self._ranges[info.plot].reset()
             self.metrics[info.key] = _Metric(info, self.plots[info.plot].getPlotItem(), COLOURS[i % len(COLOURS)],
                                              self.smoothing)
         self._dirty = True
@@ -134,6 +186,9 @@ class MetricPlots(QWidget):
             item.showGrid(x=True, y=True, alpha=0.2)
             item.setLabel("bottom", "step")
             item.addLegend(offset=(-10, 10))
+            for axis in ("left", "bottom"):
+                item.getAxis(axis).setCacheMode(pg.QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self._ranges[group] = SteppedRange(item)
             widget.scene().sigMouseClicked.connect(self._on_click)
             self.layout_.addWidget(widget, 1)
             self._made[group] = widget
@@ -175,6 +230,11 @@ class MetricPlots(QWidget):
         self._dirty = False
         for metric in self.metrics.values():
             metric.redraw()
+        for group in self.plots:
+            series = [m.raw for m in self.metrics.values() if m.info.plot == group and m.raw.n]
+            if series:
+                self._ranges[group].fit(max(s.x[s.n - 1] for s in series), min(s.y_min for s in series),
+                                        max(s.y_max for s in series))
 
     @Slot(object)
     def _on_click(self, event) -> None:

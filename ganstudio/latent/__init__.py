@@ -1,1 +1,1 @@
-"""Latent-space tools: rendering generator output to images (and, later, directions and walks)."""
+"""Latent-space tools: generator snapshots, directions (SeFa, PCA, supervised), walks, rendering."""

@@ -14,6 +14,7 @@ class TrainingControl:
         self._running = threading.Event()  # cleared while paused
         self._running.set()
         self._checkpoint = threading.Event()
+        self._snapshot = threading.Event()
 
     def pause(self) -> None:
         self._running.clear()
@@ -29,6 +30,10 @@ class TrainingControl:
         """Ask for a checkpoint after the current step."""
         self._checkpoint.set()
 
+    def request_snapshot(self) -> None:
+        """Ask for a copy of the generator (``on_snapshot``) after the current step, or while paused."""
+        self._snapshot.set()
+
     @property
     def paused(self) -> bool:
         return not self._running.is_set()
@@ -42,5 +47,11 @@ class TrainingControl:
         self._checkpoint.clear()
         return requested
 
-    def wait_while_paused(self) -> None:
-        self._running.wait()
+    def take_snapshot_request(self) -> bool:
+        requested = self._snapshot.is_set()
+        self._snapshot.clear()
+        return requested
+
+    def wait_while_paused(self, timeout: float | None = None) -> bool:
+        """Block while paused, at most ``timeout`` seconds; True once running (or stopping)."""
+        return self._running.wait(timeout)

@@ -20,6 +20,7 @@ from ganstudio.data import load_dataset
 from ganstudio.data.batches import DeviceBatches
 from ganstudio.errors import RunError
 from ganstudio.latent.render import image_grid, save_png, to_uint8
+from ganstudio.latent.snapshot import GeneratorSnapshot
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.models import build_family
 from ganstudio.models.base import Family
@@ -39,6 +40,7 @@ class TrainerCallback:
     def on_samples(self, event: SamplesReport) -> None: ...
     def on_checkpoint(self, event: CheckpointSaved) -> None: ...
     def on_warning(self, event: TrainingWarning) -> None: ...
+    def on_snapshot(self, snapshot: GeneratorSnapshot) -> None: ...
     def on_end(self, event: RunEnded) -> None: ...
 
 
@@ -152,7 +154,8 @@ class _LoopState:
         while self.step < self.total:
             if control.paused:
                 paused_at = time.perf_counter()
-                control.wait_while_paused()
+                while not control.wait_while_paused(timeout=0.05):
+                    self._serve_snapshot(control)
                 self._exclude_pause(time.perf_counter() - paused_at)
             if control.stop_requested:
                 reason = "stopped"
@@ -160,6 +163,7 @@ class _LoopState:
             real, labels = self.batches.batch(self.step)
             self._accumulate(self.family.train_step(real, labels))
             self.step += 1
+            self._serve_snapshot(control)
             now = time.perf_counter()
             if now - self.last_report_t >= self.trainer.report_interval_s and not self._report(now):
                 return self._diverged()
@@ -185,6 +189,10 @@ class _LoopState:
         ended = RunEnded(self.step, reason, messages[reason], path)
         self.notify("on_end", ended)
         return ended
+
+    def _serve_snapshot(self, control: TrainingControl) -> None:
+        if control.take_snapshot_request():
+            self.notify("on_snapshot", GeneratorSnapshot.of_family(self.family, self.step, self.trainer.config))
 
     # -- metrics ----------------------------------------------------------------------------------
 

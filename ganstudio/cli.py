@@ -3,6 +3,8 @@
     ganstudio train --family dcgan --dataset faces --image-size 64 --channels 3 --epochs 5
     ganstudio train --resume runs/<run> --epochs 10
     ganstudio sample runs/<run> -n 64 -o grid.png
+    ganstudio directions runs/<run> --method sefa -k 10 -o dirs.json
+    ganstudio traverse runs/<run> --direction dirs.json:0 --seed 3 -o strip.png
 """
 
 from __future__ import annotations
@@ -83,6 +85,36 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="OUT.png: one grid; a folder (existing, or ending in /): one PNG per image; "
                              "OUT.npz: the uint8 array (N, H, W, C) as 'images'")
+
+    from ganstudio.latent.discover import DISCOVERY_METHODS
+
+    directions = sub.add_parser("directions", help="find latent directions of a trained run",
+                                description="Find directions in z that change one aspect of the images and "
+                                            "write them as JSON (load them in the app's explorer, or use them "
+                                            "with 'ganstudio traverse').")
+    directions.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    directions.add_argument("--method", choices=list(DISCOVERY_METHODS), default="sefa",
+                            help="; ".join(f"{n}: {d}" for n, d in DISCOVERY_METHODS.items()) + " (default: sefa)")
+    directions.add_argument("-k", type=int, default=10, help="how many directions (default: 10)")
+    directions.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
+    directions.add_argument("--layer", help="pca: the non-linearity to take activations from (default: the first)")
+    directions.add_argument("--samples", type=int, metavar="N", help="pca: codes to sample (default: 20000); "
+                            "supervised: images to label (default: 3000)")
+    directions.add_argument("--seed", type=int, default=0, help="seed of the sampled codes (default: 0)")
+    directions.add_argument("-o", "--output", required=True, metavar="FILE.json", help="where to write them")
+
+    traverse = sub.add_parser("traverse", help="render a strip of images along a direction",
+                              description="Move one z along a direction from -RANGE to +RANGE and render "
+                                          "the images as one row (.png) or an animation (.gif).")
+    traverse.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    traverse.add_argument("--direction", required=True, metavar="FILE.json:WHICH",
+                          help="a direction file and which direction: its index (from 0) or its name")
+    traverse.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
+    traverse.add_argument("--seed", type=int, default=0, help="seed of the z to start from (default: 0)")
+    traverse.add_argument("--steps", type=int, default=7, help="images in the strip (default: 7)")
+    traverse.add_argument("--range", type=float, default=3.0, dest="extent",
+                          help="strength at the ends, in the direction's units (default: 3)")
+    traverse.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.png: one row; OUT.gif: animated")
     return parser
 
 
@@ -235,6 +267,72 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- directions and traversals --------------------------------------------------------------------
+
+def cmd_directions(args: argparse.Namespace) -> int:
+    from ganstudio.latent.directions import save_directions
+    from ganstudio.latent.discover import discover_directions
+    from ganstudio.latent.snapshot import GeneratorSnapshot
+
+    if not args.output.lower().endswith(".json"):
+        raise UserError(f"directions are written as JSON: give an output ending in .json, not '{args.output}'")
+    if args.k < 1:
+        raise UserError("-k must be at least 1")
+    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    found = discover_directions(snapshot, args.method, args.k, args.layer, args.samples, args.seed)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    save_directions(found, args.output, snapshot.latent_dim)
+    print(f"{len(found)} {args.method} directions of {snapshot.source} (layer {found[0].layer}):")
+    for i, d in enumerate(found):
+        print(f"  {i:>2}  {d.name:<14} score {d.score:.4g}")
+    print(f"Wrote {args.output}")
+    return 0
+
+
+def _pick_direction(spec: str, latent_dim: int):
+    from ganstudio.latent.directions import load_directions
+
+    path, sep, which = spec.rpartition(":")
+    if not sep or not path:
+        raise UserError(f"--direction needs FILE.json:WHICH (an index or a name), not '{spec}'")
+    found = load_directions(path, latent_dim)
+    if which.isdigit():
+        if int(which) >= len(found):
+            raise UserError(f"{path} holds {len(found)} directions (0 to {len(found) - 1}); there is no {which}")
+        return found[int(which)]
+    named = [d for d in found if d.name == which]
+    if not named:
+        raise UserError(f"{path} has no direction named '{which}'; it has: {', '.join(d.name for d in found)}")
+    return named[0]
+
+
+def cmd_traverse(args: argparse.Namespace) -> int:
+    import torch
+
+    from ganstudio.latent.discover import strip, traversal_frames
+    from ganstudio.latent.render import save_gif, save_png
+    from ganstudio.latent.snapshot import GeneratorSnapshot
+
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in (".png", ".gif"):
+        raise UserError(f"cannot tell what to write to '{args.output}': use .png (a strip) or .gif (animated)")
+    if args.steps < 2:
+        raise UserError("--steps must be at least 2")
+    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    direction = _pick_direction(args.direction, snapshot.latent_dim)
+    z = torch.randn(1, snapshot.latent_dim, generator=torch.Generator().manual_seed(args.seed))[0].numpy()
+    frames = traversal_frames(snapshot, direction, z, args.steps, args.extent)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".png":
+        save_png(strip(frames), args.output)
+    else:
+        scale = max(1, 192 // frames.shape[1])
+        save_gif(list(frames) + list(frames[::-1][1:-1]), args.output, frame_ms=100, scale=scale)
+    print(f"Wrote {args.steps} images along '{direction.name}' from {-args.extent:g} to {args.extent:g} "
+          f"to {args.output}")
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from ganstudio.gui.app import run_app
 
@@ -244,7 +342,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = {"train": cmd_train, "sample": cmd_sample, "gui": cmd_gui, None: cmd_gui}[args.command]
+    command = {"train": cmd_train, "sample": cmd_sample, "directions": cmd_directions, "traverse": cmd_traverse,
+               "gui": cmd_gui, None: cmd_gui}[args.command]
     try:
         return command(args)
     except UserError as e:

@@ -41,6 +41,7 @@ class TrainingController(QObject):
     checkpoint = Signal(object)
     warning = Signal(object)
     ended = Signal(object)
+    snapshot = Signal(object)
     failed = Signal(str)
     running_changed = Signal(bool)
 
@@ -64,7 +65,7 @@ class TrainingController(QObject):
             raise RuntimeError("a training run is already going")
         self._control = TrainingControl()
         worker = TrainingWorker(make_trainer, self._control)
-        for name in ("started", "step", "samples", "checkpoint", "warning", "ended", "failed"):
+        for name in ("started", "step", "samples", "checkpoint", "warning", "ended", "snapshot", "failed"):
             getattr(worker, name).connect(getattr(self, name))  # signal -> signal, queued to this thread
         self._worker = worker
         self._thread = _start_in_thread(worker)
@@ -82,6 +83,11 @@ class TrainingController(QObject):
 
     def request_checkpoint(self) -> None:
         self._control.request_checkpoint()
+
+    def request_snapshot(self) -> None:
+        """Ask for a copy of the generator; it arrives as ``snapshot(GeneratorSnapshot)``."""
+        if self.running:
+            self._control.request_snapshot()
 
     def shutdown(self, timeout_ms: int = 60_000) -> bool:
         """Stop and wait for the thread (window closing, test teardown); True if it ended."""

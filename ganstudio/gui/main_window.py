@@ -9,18 +9,20 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QSplitter, QToolBar, QVBoxLayout, QWidget)
+                               QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.errors import UserError
 from ganstudio.gui.controllers import BackgroundTasks, TrainingController
+from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.gui.widgets.progress_panel import ProgressPanel
 from ganstudio.gui.widgets.sample_panel import SamplePanel
 from ganstudio.gui.widgets.setup_form import SetupForm
 from ganstudio.gui.widgets.warnings_panel import WarningsPanel
 from ganstudio.latent.render import image_grid, read_png, save_gif, save_png
+from ganstudio.latent.snapshot import GeneratorSnapshot
 from ganstudio.models import family_class
 from ganstudio.training.engine import Trainer
 from ganstudio.training.events import CheckpointSaved, RunEnded, RunStarted, SamplesReport, StepReport, TrainingWarning
@@ -55,6 +57,7 @@ class MainWindow(QMainWindow):
         self.plots = MetricPlots()
         self.progress = ProgressPanel()
         self.warnings = WarningsPanel()
+        self.explore = ExplorePanel(self.tasks)
 
         self._build_layout()
         self._build_actions()
@@ -71,11 +74,14 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([560, 560])
-        central = QWidget()
-        layout = QVBoxLayout(central)
+        train = QWidget()
+        layout = QVBoxLayout(train)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.progress)
-        self.setCentralWidget(central)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(train, "Train")
+        self.tabs.addTab(self.explore, "Explore")
+        self.setCentralWidget(self.tabs)
 
         scroll = QScrollArea()
         scroll.setWidget(self.setup)
@@ -151,7 +157,12 @@ class MainWindow(QMainWindow):
         c.warning.connect(self._on_warning)
         c.ended.connect(self._on_ended)
         c.failed.connect(self._on_failed)
+        c.snapshot.connect(self.explore.set_snapshot)
         c.running_changed.connect(self._update_actions)
+        c.running_changed.connect(self.explore.set_training)
+        self.explore.snapshot_requested.connect(c.request_snapshot)
+        self.explore.message.connect(self._show_status)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.plots.step_clicked.connect(self.samples.timeline.seek_to_step)
         self.setup.preview_requested.connect(self._load_preview)
 
@@ -241,6 +252,9 @@ class MainWindow(QMainWindow):
             self.plots.add_report(record["step"], record)
         self.samples.timeline.set_history(run.list_samples())
         checkpoints = run.list_checkpoints()
+        self.explore.set_checkpoints(checkpoints)
+        if checkpoints:
+            self._explore_checkpoint(checkpoints[-1][1])
         step = checkpoints[-1][0] if checkpoints else 0
         total = config.train.epochs * steps_per_epoch if steps_per_epoch else step
         if config.train.max_steps:
@@ -308,10 +322,27 @@ class MainWindow(QMainWindow):
     def _on_samples(self, event: SamplesReport) -> None:
         if event.path is not None:
             self.samples.timeline.add_frame(event.step, event.path)
+        if self.tabs.currentWidget() is self.explore and self.explore.snapshot is None:
+            self.controller.request_snapshot()
 
     @Slot(object)
     def _on_checkpoint(self, event: CheckpointSaved) -> None:
         self.statusBar().showMessage(f"Checkpoint saved at step {event.step:,}: {event.path.name}", 5000)
+        if self.run_folder is not None:
+            self.explore.set_checkpoints(self.run_folder.list_checkpoints())
+
+    @Slot(int)
+    def _on_tab_changed(self, index: int) -> None:
+        """Opening the explorer during training shows the generator as it is now."""
+        if self.tabs.widget(index) is self.explore and self.explore.snapshot is None:
+            self.controller.request_snapshot()
+
+    def _explore_checkpoint(self, path: Path) -> None:
+        self.tasks.run(lambda: GeneratorSnapshot.from_checkpoint(path), self.explore.set_snapshot, self._show_status)
+
+    @Slot(str)
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
 
     @Slot(object)
     def _on_warning(self, event: TrainingWarning) -> None:
@@ -319,6 +350,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_ended(self, event: RunEnded) -> None:
+        if self.run_folder is not None:
+            self.explore.set_checkpoints(self.run_folder.list_checkpoints())
         self.warnings.add_message(event.message, "error" if event.reason == "diverged" else "info")
         if event.reason == "diverged":
             self._show_error(event.message)
@@ -368,4 +401,5 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.controller.shutdown()
         self.tasks.shutdown()
+        self.explore.shutdown()
         event.accept()

@@ -45,6 +45,9 @@ class _SignalRelay(TrainerCallback):
     def on_end(self, event):
         self.worker.ended.emit(event)
 
+    def on_snapshot(self, snapshot):
+        self.worker.snapshot.emit(snapshot)
+
 
 class TrainingWorker(QObject):
     """Runs ``make_trainer().run(control)`` in its thread; events arrive as frozen dataclasses."""
@@ -55,6 +58,7 @@ class TrainingWorker(QObject):
     checkpoint = Signal(object)  # CheckpointSaved
     warning = Signal(object)  # TrainingWarning
     ended = Signal(object)  # RunEnded
+    snapshot = Signal(object)  # GeneratorSnapshot (a copy the worker never touches again)
     failed = Signal(str)
     done = Signal()
 

@@ -1,0 +1,469 @@
+"""The latent explorer: a big view of G(z), candidates to pick from, z sliders, direction sliders
+with traversal strips, interpolation and exports. It renders from a generator snapshot (live
+training or a checkpoint) through the latest-wins RenderService and observes a Qt-free LatentState.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
+                               QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from ganstudio.gui.controllers import BackgroundTasks
+from ganstudio.gui.render_service import RenderService
+from ganstudio.gui.widgets.candidate_grid import CandidateGrid
+from ganstudio.gui.widgets.direction_list import DirectionList
+from ganstudio.gui.widgets.image_view import ImageView
+from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
+from ganstudio.gui.widgets.z_sliders import ZSliders
+from ganstudio.latent.directions import fit_direction, load_directions, save_directions
+from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
+from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
+from ganstudio.latent.render import save_gif, save_png
+from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.latent.walks import traversal, traversal_strengths
+
+CANDIDATES = 16
+LIVE = "live"
+METHOD_LABELS = {"sefa": "SeFa", "pca": "PCA (GANSpace)", "supervised": "Named (from the data's labels)"}
+
+
+class ExplorePanel(QWidget):
+    """``snapshot_requested`` asks the owner for a live snapshot; ``set_snapshot`` shows one."""
+
+    snapshot_requested = Signal()
+    checkpoint_chosen = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, tasks: BackgroundTasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tasks = tasks
+        self.renderer = RenderService(self)
+        self.state = LatentState(0)
+        self.snapshot: GeneratorSnapshot | None = None
+        self.candidate_codes = np.zeros((0, 0), np.float32)
+        self.chosen = np.zeros(0, np.float32)
+        self.marked: dict[str, list[np.ndarray]] = {"A": [], "B": []}
+        self.current_image: np.ndarray | None = None
+        self.strips: dict[int, np.ndarray] = {}
+        self._shuffles = 0
+        self._build()
+        self._connect()
+        self._set_enabled(False)
+
+    # -- construction -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.source = QComboBox()
+        self.source.setMinimumWidth(260)
+        self.source.setToolTip("What to render from: the training run's generator, or a saved checkpoint")
+        self.snapshot_button = QPushButton("Snapshot now")
+        self.snapshot_button.setToolTip("Copy the generator being trained, as it is now")
+        self.follow = QCheckBox("follow training every")
+        self.follow_seconds = QSpinBox()
+        self.follow_seconds.setRange(1, 600)
+        self.follow_seconds.setValue(5)
+        self.follow_seconds.setSuffix(" s")
+        self.source_label = QLabel("No generator yet: start training or open a run.")
+        self.source_label.setObjectName("exploreSource")
+        self.source_label.setStyleSheet("font-weight: bold")
+        top = QHBoxLayout()
+        for w in (QLabel("Generator:"), self.source, self.snapshot_button, self.follow, self.follow_seconds):
+            top.addWidget(w)
+        top.addSpacing(12)
+        top.addWidget(self.source_label, 1)
+
+        self.view = ImageView("The generator's image for the current z appears here.")
+        self.candidates = CandidateGrid(columns=8)
+        self.shuffle = QPushButton("Shuffle")
+        self.mark_a, self.mark_b = QPushButton("Mark A"), QPushButton("Mark B")
+        self.mark_a.setToolTip("Mark the selected candidate as an example of A (e.g. looks left)")
+        self.mark_b.setToolTip("Mark the selected candidate as an example of B (e.g. looks right)")
+        self.fit_marks = QPushButton("Fit A → B")
+        self.fit_marks.setToolTip("Fit the direction that separates the codes marked A from those marked B")
+        self.clear_marks = QPushButton("Clear marks")
+        self.export_image = QPushButton("Export image…")
+        marks = QHBoxLayout()
+        for w in (self.shuffle, self.mark_a, self.mark_b, self.fit_marks, self.clear_marks):
+            marks.addWidget(w)
+        marks.addStretch(1)
+        marks.addWidget(self.export_image)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.view, 3)
+        left_layout.addWidget(QLabel("<b>Candidates</b> — click one to explore it"))
+        left_layout.addWidget(self.candidates, 1)
+        left_layout.addLayout(marks)
+
+        self.sliders = ZSliders()
+        self.randomize, self.reset = QPushButton("Randomize"), QPushButton("Reset")
+        self.reset.setToolTip("Back to the chosen candidate's code, directions at 0")
+        self.copy, self.paste = QPushButton("Copy z"), QPushButton("Paste z")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setPrefix("seed ")
+        self.use_seed = QPushButton("Go")
+        z_tab = QWidget()
+        z_layout = QVBoxLayout(z_tab)
+        row = QHBoxLayout()
+        for w in (self.randomize, self.reset, self.copy, self.paste, self.seed, self.use_seed):
+            row.addWidget(w)
+        z_layout.addLayout(row)
+        z_layout.addWidget(self.sliders, 1)
+
+        self.method = QComboBox()
+        for key in DISCOVERY_METHODS:
+            self.method.addItem(METHOD_LABELS[key], key)
+            self.method.setItemData(self.method.count() - 1, DISCOVERY_METHODS[key], Qt.ItemDataRole.ToolTipRole)
+        self.k = QSpinBox()
+        self.k.setRange(1, 50)
+        self.k.setValue(8)
+        self.k.setPrefix("top ")
+        self.find = QPushButton("Find")
+        self.load_dirs, self.save_dirs = QPushButton("Load…"), QPushButton("Save…")
+        self.clear_dirs, self.zero_dirs = QPushButton("Clear"), QPushButton("All to 0")
+        self.directions = DirectionList()
+        d_tab = QWidget()
+        d_layout = QVBoxLayout(d_tab)
+        row = QHBoxLayout()
+        for w in (self.method, self.k, self.find):
+            row.addWidget(w)
+        d_layout.addLayout(row)
+        row = QHBoxLayout()
+        for w in (self.load_dirs, self.save_dirs, self.zero_dirs, self.clear_dirs):
+            row.addWidget(w)
+        d_layout.addLayout(row)
+        d_layout.addWidget(self.directions, 1)
+
+        self.interpolation = InterpolationPane()
+        self.tools = QTabWidget()
+        self.tools.addTab(d_tab, "Directions")
+        self.tools.addTab(z_tab, "z")
+        self.tools.addTab(self.interpolation, "Interpolate")
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.tools)
+        splitter.setSizes([620, 520])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self._follow_timer = QTimer(self)
+
+    def _connect(self) -> None:
+        self.renderer.ready.connect(self._on_rendered)
+        self.renderer.failed.connect(self.message)
+        self.source.activated.connect(self._on_source_chosen)
+        self.snapshot_button.clicked.connect(self.snapshot_requested)
+        self.follow.toggled.connect(self._update_follow)
+        self.follow_seconds.valueChanged.connect(self._update_follow)
+        self._follow_timer.timeout.connect(self.snapshot_requested)
+        self.candidates.clicked.connect(self._on_candidate)
+        self.shuffle.clicked.connect(self.shuffle_candidates)
+        self.mark_a.clicked.connect(lambda: self._mark("A"))
+        self.mark_b.clicked.connect(lambda: self._mark("B"))
+        self.fit_marks.clicked.connect(self.fit_from_marks)
+        self.clear_marks.clicked.connect(self._clear_marks)
+        self.export_image.clicked.connect(self._export_image)
+        self.sliders.component_changed.connect(self._set_component)
+        self.randomize.clicked.connect(self._randomize)
+        self.reset.clicked.connect(self._reset)
+        self.copy.clicked.connect(self._copy)
+        self.paste.clicked.connect(self._paste)
+        self.use_seed.clicked.connect(lambda: self.state.set_base(self._code_from_seed(self.seed.value())))
+        self.find.clicked.connect(self.find_directions)
+        self.load_dirs.clicked.connect(self._load_directions)
+        self.save_dirs.clicked.connect(self._save_directions)
+        self.clear_dirs.clicked.connect(lambda: self.state.clear_directions())
+        self.zero_dirs.clicked.connect(lambda: self.state.reset_strengths())
+        self.directions.strength_changed.connect(self._set_strength)
+        self.directions.renamed.connect(self._rename)
+        self.directions.export_strip.connect(self._export_strip)
+        self.interpolation.set_a.clicked.connect(lambda: self.interpolation.set_end("a", self.state.current()))
+        self.interpolation.set_b.clicked.connect(lambda: self.interpolation.set_end("b", self.state.current()))
+        self.interpolation.position_changed.connect(lambda t: self.state.set_base(self.interpolation.code_at(t)))
+        self.interpolation.export_requested.connect(self._export_interpolation)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for w in (self.tools, self.candidates, self.shuffle, self.mark_a, self.mark_b, self.fit_marks,
+                  self.clear_marks, self.export_image):
+            w.setEnabled(enabled)
+
+    # -- sources --------------------------------------------------------------------------------------
+
+    def set_training(self, running: bool) -> None:
+        """Offer the live generator while a run trains."""
+        index = self.source.findData(LIVE)
+        if running and index < 0:
+            self.source.insertItem(0, "Live training", LIVE)
+        elif not running and index >= 0:
+            self.source.removeItem(index)
+            self.follow.setChecked(False)
+        self.snapshot_button.setEnabled(running)
+        self.follow.setEnabled(running)
+
+    def set_checkpoints(self, checkpoints: list[tuple[int, Path]]) -> None:
+        """The opened run's checkpoints, (step, path) in step order."""
+        live = self.source.findData(LIVE) >= 0
+        self.source.clear()
+        if live:
+            self.source.addItem("Live training", LIVE)
+        for step, path in reversed(checkpoints):
+            self.source.addItem(f"checkpoint, step {step:,}", str(path))
+
+    @Slot(int)
+    def _on_source_chosen(self, index: int) -> None:
+        data = self.source.itemData(index)
+        if data == LIVE:
+            self.snapshot_requested.emit()
+        elif data:
+            self.checkpoint_chosen.emit(data)
+            self.tasks.run(lambda: GeneratorSnapshot.from_checkpoint(data), self.set_snapshot, self.message)
+
+    @Slot()
+    def _update_follow(self) -> None:
+        self._follow_timer.setInterval(self.follow_seconds.value() * 1000)
+        self._follow_timer.start() if self.follow.isChecked() else self._follow_timer.stop()
+
+    @Slot(object)
+    def set_snapshot(self, snapshot: GeneratorSnapshot) -> None:
+        """Render from ``snapshot`` from now on; the codes and directions stay if the latent size fits."""
+        fresh = self.snapshot is None or snapshot.latent_dim != self.state.latent_dim
+        self.snapshot = snapshot
+        self.renderer.set_snapshot(snapshot)
+        self.source_label.setText(f"Rendering from: {snapshot.source}")
+        self._set_enabled(True)
+        if fresh:
+            self.state = LatentState(snapshot.latent_dim)
+            self.state.subscribe(self._on_state_changed)
+            self.sliders.set_dimensions(snapshot.latent_dim)
+            self.directions.set_directions([])
+            self.shuffle_candidates()
+            self.chosen = self.candidate_codes[0].copy()
+            self.state.set_base(self.chosen)
+        else:
+            self._render_candidates()
+            self._render_current()
+            self._render_strips()
+
+    @Slot(int, float)
+    def _set_component(self, index: int, value: float) -> None:
+        self.state.set_component(index, value)
+
+    @Slot(int, float)
+    def _set_strength(self, index: int, value: float) -> None:
+        self.state.set_strength(index, value)
+
+    @Slot(int, str)
+    def _rename(self, index: int, name: str) -> None:
+        self.state.rename(index, name)
+
+    # -- rendering ------------------------------------------------------------------------------------
+
+    def _on_state_changed(self, what: str) -> None:
+        if what == "directions":
+            self.directions.set_directions(self.state.directions)
+            self.strips = {}
+        if what == "base":
+            self.sliders.set_code(self.state.base)
+        if what in ("strengths", "directions"):
+            self.directions.set_strengths(self.state.strengths)
+        self._render_current()
+        self._render_strips()
+
+    def _render_current(self) -> None:
+        if self.snapshot is not None:
+            self.renderer.request("image", self.state.current())
+
+    def _render_strips(self) -> None:
+        strengths = traversal_strengths(7, 3.0)
+        for i, d in enumerate(self.state.directions):
+            self.renderer.request(f"strip:{i}", traversal(self.state.without(i), d.step, strengths))
+
+    def _render_candidates(self) -> None:
+        if self.snapshot is not None and len(self.candidate_codes):
+            self.renderer.request("candidates", self.candidate_codes)
+
+    @Slot(str, object)
+    def _on_rendered(self, channel: str, images: np.ndarray) -> None:
+        if channel == "image":
+            self.current_image = images[0]
+            self.view.set_array(images[0])
+        elif channel == "candidates":
+            self.candidates.set_images(images)
+        elif channel.startswith("strip:"):
+            i = int(channel.split(":")[1])
+            if i < len(self.directions.rows):
+                self.strips[i] = images
+                self.directions.rows[i].strip.set_array(strip(images, padding=1))
+
+    # -- candidates and marks -------------------------------------------------------------------------
+
+    def _code_from_seed(self, seed: int, n: int = 1) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        codes = rng.standard_normal((n, self.state.latent_dim)).astype(np.float32)
+        return codes[0] if n == 1 else codes
+
+    @Slot()
+    def shuffle_candidates(self) -> None:
+        self._shuffles += 1
+        self.candidate_codes = self._code_from_seed(10_000 + self._shuffles, CANDIDATES)
+        self.candidates.marks, self.candidates.selected = {}, None
+        self._render_candidates()
+
+    @Slot(int)
+    def _on_candidate(self, index: int) -> None:
+        self.chosen = self.candidate_codes[index].copy()
+        self.state.set_base(self.chosen)
+
+    def _mark(self, which: str) -> None:
+        i = self.candidates.selected
+        if i is None:
+            self.message.emit("Click a candidate first, then mark it A or B.")
+            return
+        self.candidates.marks[i] = which
+        self.marked[which].append(self.candidate_codes[i].copy())
+        self.candidates.update()
+        self.fit_marks.setText(f"Fit A → B ({len(self.marked['A'])} A, {len(self.marked['B'])} B)")
+
+    @Slot()
+    def _clear_marks(self) -> None:
+        self.marked = {"A": [], "B": []}
+        self.candidates.clear_marks()
+        self.fit_marks.setText("Fit A → B")
+
+    @Slot()
+    def fit_from_marks(self) -> None:
+        a, b = self.marked["A"], self.marked["B"]
+        if not a or not b:
+            self.message.emit("Mark at least one candidate A and one B (more of each give a better direction).")
+            return
+        direction = fit_direction(np.stack(a + b), [0.0] * len(a) + [1.0] * len(b), "A → B", method="marked",
+                                  source=self.snapshot.source)
+        self.state.add_directions([direction])
+        self.tools.setCurrentIndex(0)
+
+    # -- z tools --------------------------------------------------------------------------------------
+
+    @Slot()
+    def _randomize(self) -> None:
+        self.seed.setValue(self.seed.value() + 1)
+        self.state.set_base(self._code_from_seed(self.seed.value()))
+
+    @Slot()
+    def _reset(self) -> None:
+        self.state.strengths = [0.0] * len(self.state.directions)
+        self.state.set_base(self.chosen)
+        self.directions.set_strengths(self.state.strengths)
+
+    @Slot()
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(code_to_text(self.state.current()))
+        self.message.emit("Copied z to the clipboard.")
+
+    @Slot()
+    def _paste(self) -> None:
+        try:
+            self.state.set_base(code_from_text(QGuiApplication.clipboard().text(), self.state.latent_dim))
+        except ValueError as e:
+            QMessageBox.warning(self, "ganstudio", f"Cannot paste z: {e}.")
+
+    # -- directions -----------------------------------------------------------------------------------
+
+    @Slot()
+    def find_directions(self) -> None:
+        method, k, snapshot = self.method.currentData(), self.k.value(), self.snapshot
+        self.find.setEnabled(False)
+        self.find.setText("Finding…")
+        self.tasks.run(lambda: discover_directions(snapshot, method, k), self._on_found, self._on_find_failed)
+
+    @Slot(object)
+    def _on_found(self, directions) -> None:
+        self.find.setEnabled(True)
+        self.find.setText("Find")
+        self.state.add_directions(directions)
+
+    @Slot(str)
+    def _on_find_failed(self, message: str) -> None:
+        self.find.setEnabled(True)
+        self.find.setText("Find")
+        QMessageBox.critical(self, "ganstudio", message)
+
+    def _ask_path(self, title: str, name: str, kinds: str, save: bool = True) -> str:
+        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        folder = self.snapshot.checkpoint.parent.parent if self.snapshot and self.snapshot.checkpoint else Path.home()
+        path, _ = ask(self, title, str(folder / name), kinds)
+        return path
+
+    @Slot()
+    def _load_directions(self) -> None:
+        path = self._ask_path("Load directions", "", "Directions (*.json)", save=False)
+        if path:
+            self.load_directions(path)
+
+    def load_directions(self, path: str | Path) -> bool:
+        try:
+            self.state.add_directions(load_directions(path, self.state.latent_dim))
+        except Exception as e:  # noqa: BLE001 - shown, never fatal
+            QMessageBox.critical(self, "ganstudio", str(e))
+            return False
+        return True
+
+    @Slot()
+    def _save_directions(self) -> None:
+        if not self.state.directions:
+            self.message.emit("There are no directions to save yet.")
+            return
+        path = self._ask_path("Save directions", "directions.json", "Directions (*.json)")
+        if path:
+            save_directions(self.state.directions, path, self.state.latent_dim)
+            self.message.emit(f"Saved {len(self.state.directions)} directions to {path}")
+
+    # -- exports --------------------------------------------------------------------------------------
+
+    @Slot()
+    def _export_image(self) -> None:
+        if self.current_image is None:
+            return
+        path = self._ask_path("Export image", "explore.png", "PNG image (*.png)")
+        if path:
+            save_png(self.current_image, path)
+            self.message.emit(f"Saved {path}")
+
+    @Slot(int)
+    def _export_strip(self, index: int) -> None:
+        if index not in self.strips:
+            return
+        name = self.state.directions[index].name.replace(" ", "_").replace("/", "_")
+        path = self._ask_path("Export traversal strip", f"strip_{name}.png", "PNG image (*.png)")
+        if path:
+            save_png(strip(self.strips[index]), path)
+            self.message.emit(f"Saved {path}")
+
+    @Slot()
+    def _export_interpolation(self) -> None:
+        path = self._ask_path("Export interpolation", "interpolation.gif", "GIF animation (*.gif)")
+        if not path:
+            return
+        snapshot, codes = self.snapshot, self.interpolation.path(32)
+
+        def write() -> str:
+            frames = list(snapshot.render(codes))
+            save_gif(frames + frames[::-1][1:-1], path, frame_ms=60, scale=max(1, 192 // frames[0].shape[0]))
+            return path
+
+        self.tasks.run(write, self._on_saved, self.message)
+
+    @Slot(object)
+    def _on_saved(self, path: str) -> None:
+        self.message.emit(f"Saved {path}")
+
+    def shutdown(self) -> None:
+        self._follow_timer.stop()
+        self.interpolation.play.setChecked(False)
+        self.renderer.shutdown()

@@ -1,0 +1,180 @@
+"""The latent explorer, driven by clicks and slider moves, offscreen."""
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from ganstudio.gui.controllers import BackgroundTasks
+from ganstudio.gui.main_window import MainWindow
+from ganstudio.gui.widgets.explore_panel import ExplorePanel
+from ganstudio.latent.directions import Direction, save_directions
+from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.training.engine import Trainer
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def run_path(tmp_path_factory):
+    from conftest import make_small_config
+
+    trainer = Trainer(make_small_config(steps=60), out=tmp_path_factory.mktemp("runs"))
+    trainer.run()
+    return trainer.run_folder.path
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
+    return shown
+
+
+@pytest.fixture
+def panel(qtbot, run_path, errors):
+    tasks = BackgroundTasks()
+    panel = ExplorePanel(tasks)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    panel.set_snapshot(GeneratorSnapshot.from_checkpoint(run_path))
+    qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
+    yield panel
+    panel.shutdown()
+    tasks.shutdown()
+
+
+def shown(panel) -> np.ndarray:
+    return panel.current_image.copy()
+
+
+def wait_for_new_image(qtbot, panel, before):
+    qtbot.waitUntil(lambda: not np.array_equal(panel.current_image, before), timeout=5000)
+
+
+def test_moving_a_z_slider_changes_the_image(qtbot, panel):
+    assert len(panel.sliders.sliders) == 100
+    before = shown(panel)
+    panel.sliders.sliders[3].setValue(290)  # as a drag does
+    wait_for_new_image(qtbot, panel, before)
+    assert panel.state.base[3] == pytest.approx(2.9)
+    assert panel.current_image.shape == (28, 28, 1)
+
+
+def test_clicking_a_candidate_explores_it(qtbot, panel):
+    qtbot.waitUntil(lambda: len(panel.candidates._images) == 16, timeout=5000)
+    before = shown(panel)
+    cell = panel.candidates.cell_rect(5).center()
+    from PySide6.QtCore import Qt
+
+    qtbot.mouseClick(panel.candidates, Qt.MouseButton.LeftButton, pos=cell)
+    np.testing.assert_array_equal(panel.state.base, panel.candidate_codes[5])
+    wait_for_new_image(qtbot, panel, before)
+
+
+def test_direction_slider_moves_along_its_strip(qtbot, panel):
+    qtbot.mouseClick(panel.find, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.directions.rows) == 8, timeout=10_000)
+    qtbot.waitUntil(lambda: 0 in panel.strips, timeout=5000)
+    strip = panel.strips[0]
+    assert strip.shape[0] == 7
+    panel.directions.rows[0].slider.setValue(300)  # strength +3 = the strip's last frame
+    qtbot.waitUntil(lambda: np.array_equal(panel.current_image, strip[-1]), timeout=5000)
+    panel.directions.rows[0].slider.setValue(-300)
+    qtbot.waitUntil(lambda: np.array_equal(panel.current_image, strip[0]), timeout=5000)
+    assert panel.directions.rows[0].value.text() == "-3.00"
+
+
+def test_marking_a_and_b_fits_a_direction(qtbot, panel):
+    qtbot.waitUntil(lambda: len(panel.candidates._images) == 16, timeout=5000)
+    from PySide6.QtCore import Qt
+
+    for index, button in ((0, panel.mark_a), (1, panel.mark_a), (2, panel.mark_b), (3, panel.mark_b)):
+        qtbot.mouseClick(panel.candidates, Qt.MouseButton.LeftButton, pos=panel.candidates.cell_rect(index).center())
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert panel.candidates.marks == {0: "A", 1: "A", 2: "B", 3: "B"}
+    qtbot.mouseClick(panel.fit_marks, Qt.MouseButton.LeftButton)
+    (direction,) = panel.state.directions
+    assert direction.method == "marked"
+    a, b = panel.candidate_codes[:2], panel.candidate_codes[2:4]
+    assert (b @ direction.vector).mean() > (a @ direction.vector).mean()
+
+
+def test_saved_direction_set_loads_again(qtbot, panel, tmp_path, monkeypatch, errors):
+    vector = np.zeros(100, np.float32)
+    vector[7] = 1
+    panel.state.add_directions([Direction("turn", "supervised", vector, score=0.8, source="test")])
+    target = tmp_path / "dirs.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    from PySide6.QtCore import Qt
+
+    qtbot.mouseClick(panel.save_dirs, Qt.MouseButton.LeftButton)
+    assert json.loads(target.read_text())["directions"][0]["name"] == "turn"
+    qtbot.mouseClick(panel.clear_dirs, Qt.MouseButton.LeftButton)
+    assert panel.state.directions == []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    qtbot.mouseClick(panel.load_dirs, Qt.MouseButton.LeftButton)
+    assert [d.name for d in panel.state.directions] == ["turn"]
+    assert panel.directions.rows[0].name.text() == "turn"
+    save_directions([Direction("x", "sefa", np.ones(5, np.float32))], tmp_path / "small.json", 5)
+    assert not panel.load_directions(tmp_path / "small.json")
+    assert "latent size is 100" in errors[-1]
+
+
+def test_copy_paste_and_interpolation(qtbot, panel, errors):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    qtbot.mouseClick(panel.copy, Qt.MouseButton.LeftButton)
+    z = panel.state.current()
+    qtbot.mouseClick(panel.randomize, Qt.MouseButton.LeftButton)
+    assert not np.allclose(panel.state.base, z)
+    qtbot.mouseClick(panel.paste, Qt.MouseButton.LeftButton)
+    np.testing.assert_allclose(panel.state.base, z, atol=1e-4)
+    QGuiApplication.clipboard().setText("1, 2, three")
+    qtbot.mouseClick(panel.paste, Qt.MouseButton.LeftButton)
+    assert "not a list of numbers" in errors[-1]
+
+    pane = panel.interpolation
+    qtbot.mouseClick(pane.set_a, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.randomize, Qt.MouseButton.LeftButton)
+    b = panel.state.current()
+    qtbot.mouseClick(pane.set_b, Qt.MouseButton.LeftButton)
+    pane.scrub.setValue(100)
+    np.testing.assert_allclose(panel.state.base, b, atol=1e-5)
+    pane.scrub.setValue(0)
+    np.testing.assert_allclose(panel.state.base, z, atol=1e-4)
+    before = panel.state.base.copy()
+    qtbot.mouseClick(pane.play, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not np.allclose(panel.state.base, before), timeout=3000)
+    qtbot.mouseClick(pane.play, Qt.MouseButton.LeftButton)
+
+
+def test_exploring_while_training_runs(qtbot, tmp_path, errors):
+    from conftest import make_small_config
+
+    window = MainWindow(runs_dir=tmp_path / "runs",
+                        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    window.setup.set_config(make_small_config(steps=100_000).replace(train={"max_steps": None, "epochs": 1000}))
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: window.plots.point_count() > 2, timeout=60_000)
+    window.tabs.setCurrentWidget(window.explore)  # opening the tab takes a live snapshot
+    qtbot.waitUntil(lambda: window.explore.current_image is not None, timeout=10_000)
+    first = window.explore.snapshot
+    assert first.source.startswith("live training")
+    before = window.explore.current_image.copy()
+    window.explore.sliders.sliders[0].setValue(-250)
+    qtbot.waitUntil(lambda: not np.array_equal(window.explore.current_image, before), timeout=5000)
+    qtbot.mouseClick(window.explore.snapshot_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.explore.snapshot.step > first.step, timeout=10_000)
+    assert window.controller.running  # training went on all the while
+    window.controller.shutdown()
+    window.explore.shutdown()
+    window.tasks.shutdown()
+    assert errors == []

@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         self.samples.timeline.set_history(run.list_samples())
         checkpoints = run.list_checkpoints()
         self.explore.set_checkpoints(checkpoints)
+        self.explore.set_sefa_history(run.read_sefa())
         if checkpoints:
             self._explore_checkpoint(checkpoints[-1][1])
         step = checkpoints[-1][0] if checkpoints else 0
@@ -300,6 +301,7 @@ class MainWindow(QMainWindow):
         self.run_config, self.run_folder = config, run
         self.samples.clear()
         self.plots.set_metrics(family_class(config.model.family).metrics)
+        self.explore.set_sefa_history([])
         self.progress.reset()
         self.run_label.setText(f"Run: {run.path}" if run else "starting a new run…")
 
@@ -322,6 +324,7 @@ class MainWindow(QMainWindow):
     def _on_samples(self, event: SamplesReport) -> None:
         if event.path is not None:
             self.samples.timeline.add_frame(event.step, event.path)
+        self.explore.add_sefa(event.step, event.sefa)
         if self.tabs.currentWidget() is self.explore and self.explore.snapshot is None:
             self.controller.request_snapshot()
 

@@ -6,8 +6,8 @@
   (InterFaceGAN, Shen et al., arXiv 2005.09635), optionally orthogonal to other directions.
 
 A direction moves a code as ``z + strength · sigma · vector`` (``Direction.step``): ``vector`` is a
-unit vector, ``sigma`` the z-distance of one unit of strength (1 for SeFa and supervised directions,
-one standard deviation of the principal component for PCA).
+unit vector, ``sigma`` the z-distance of one unit of strength: 1 for SeFa and marked directions, one
+standard deviation of the principal component for PCA, of the attribute for supervised directions.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from torch import nn
 
 from ganstudio.errors import UserError
 from ganstudio.fileio import atomic_write_text
+from ganstudio.models.base import MetricInfo
 
 DIRECTIONS_FORMAT = "ganstudio-directions/1"
 METHODS = ("sefa", "pca", "supervised", "marked")
@@ -161,6 +162,35 @@ def direction_stability(previous: Sequence[Direction], current: Sequence[Directi
     return np.abs(c @ p.T).max(axis=1).astype(np.float32)
 
 
+SEFA_TRACKED = 5
+SEFA_METRICS = tuple(MetricInfo(f"sefa_share_{i}", f"SeFa {i}", "SeFa spectrum: share of each direction")
+                     for i in range(1, SEFA_TRACKED + 1)) + tuple(
+    MetricInfo(f"sefa_stability_{i}", f"SeFa {i}", "SeFa stability: |cos| to the previous samples' direction")
+    for i in range(1, SEFA_TRACKED + 1))
+
+
+class SefaTracker:
+    """SeFa at successive steps of one run, to show how directions emerge and settle: each record
+    holds the top-``k`` eigenvalues as shares of the spectrum and, from the second record on, each
+    direction's |cos| to its best match at the previous record (1 = it no longer changes)."""
+
+    def __init__(self, latent_dim: int, k: int = SEFA_TRACKED):
+        self.latent_dim, self.k = latent_dim, k
+        self.previous: list[Direction] = []
+
+    def record(self, generator: nn.Module, step: int) -> dict[str, float]:
+        a, _ = latent_projection(generator, self.latent_dim)
+        total = float(torch.linalg.matrix_norm(a) ** 2)  # = trace(AᵀA) = the sum of all eigenvalues
+        directions = sefa_directions(generator, self.latent_dim, self.k)
+        record: dict[str, float] = {"step": step}
+        record |= {f"sefa_share_{d.rank}": d.score / total for d in directions}
+        if self.previous:
+            stability = direction_stability(self.previous, directions)
+            record |= {f"sefa_stability_{d.rank}": float(c) for d, c in zip(directions, stability)}
+        self.previous = directions
+        return record
+
+
 # -- PCA (GANSpace) ---------------------------------------------------------------------------------------
 
 def activation_layers(generator: nn.Module) -> list[str]:
@@ -233,12 +263,20 @@ def orthogonalise(vector: np.ndarray, others: Sequence[np.ndarray]) -> np.ndarra
     return vector - basis @ (basis.T @ vector)
 
 
+MAX_TARGET_SIGMA = 2.0  # z-units; further out, codes leave the region the generator was trained on
+
+
 def fit_direction(z: np.ndarray, target: np.ndarray, name: str, method: str = "supervised",
-                  orthogonal_to: Sequence[Direction] = (), ridge: float = 1.0, source: str = "") -> Direction:
+                  orthogonal_to: Sequence[Direction] = (), ridge: float = 1.0, source: str = "",
+                  target_units: bool = False) -> Direction:
     """The unit normal of a ridge regression of ``target`` (N,) on z (N, latent_dim), pointing to
     larger targets; binary targets (0/1, e.g. marks A/B) give the separating direction of a linear
     discriminant. Made orthogonal to ``orthogonal_to`` (InterFaceGAN's conditional editing: moving
-    along it leaves those attributes' linear predictions unchanged). score = R² of the fit."""
+    along it leaves those attributes' linear predictions unchanged). score = R² of the fit.
+
+    ``target_units``: one unit of strength moves the fitted prediction by one standard deviation of
+    the target (sigma = 1 / slope along the direction, at most ``MAX_TARGET_SIGMA``), so strengths
+    of different attributes compare; otherwise one unit is one unit of z."""
     z = np.asarray(z, np.float64)
     y = np.asarray(target, np.float64)
     if len(z) != len(y) or len(z) < 2:
@@ -252,18 +290,23 @@ def fit_direction(z: np.ndarray, target: np.ndarray, name: str, method: str = "s
     norm = np.linalg.norm(w)
     if norm < 1e-12:
         raise ValueError(f"the direction for {name!r} lies entirely within the directions it must avoid")
-    return Direction(name, method, (w / norm).astype(np.float32), 1.0, float(r2), 0, "z", source)
+    vector = w / norm
+    sigma = 1.0
+    if target_units:
+        slope = float(np.linalg.solve(zc.T @ zc + ridge * np.eye(z.shape[1]), zc.T @ yc) @ vector)
+        sigma = min(1.0 / slope, MAX_TARGET_SIGMA) if slope > 0 else MAX_TARGET_SIGMA
+    return Direction(name, method, vector.astype(np.float32), sigma, float(r2), 0, "z", source)
 
 
 def supervised_directions(z: np.ndarray, labels: np.ndarray, names: Sequence[str], conditional: bool = True,
                           source: str = "") -> list[Direction]:
     """One direction per label column (labels: (N, len(names)), e.g. predicted yaw, smile, ...),
-    ranked by R². With ``conditional`` each is made orthogonal to all the others' primal directions,
+    ranked by R², strength in units of the label's standard deviation. With ``conditional`` each is made orthogonal to all the others' primal directions,
     so e.g. the yaw direction changes the other attributes as little as a linear model can."""
-    primal = [fit_direction(z, labels[:, i], name, source=source) for i, name in enumerate(names)]
+    primal = [fit_direction(z, labels[:, i], name, source=source, target_units=True) for i, name in enumerate(names)]
     if conditional:
-        fitted = [fit_direction(z, labels[:, i], name, orthogonal_to=primal[:i] + primal[i + 1:], source=source)
-                  for i, name in enumerate(names)]
+        fitted = [fit_direction(z, labels[:, i], name, orthogonal_to=primal[:i] + primal[i + 1:], source=source,
+                                target_units=True) for i, name in enumerate(names)]
         fitted = [replace(f, score=p.score) for f, p in zip(fitted, primal)]  # R² of the attribute itself
     else:
         fitted = primal

@@ -19,6 +19,7 @@ from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.data.batches import DeviceBatches
 from ganstudio.errors import RunError
+from ganstudio.latent.directions import SefaTracker
 from ganstudio.latent.render import image_grid, save_png, to_uint8
 from ganstudio.latent.snapshot import GeneratorSnapshot
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
@@ -144,6 +145,7 @@ class _LoopState:
         self.count = 0
         self.last_values: dict[str, float] = {}
         self.paused_s = 0.0
+        self.sefa = SefaTracker(family.latent_dim)
 
     def run(self, control: TrainingControl) -> RunEnded:
         t = self.t
@@ -240,10 +242,18 @@ class _LoopState:
         images = to_uint8(self.family.generate(self.sample_z))
         path = self.run_folder.sample_path(self.step)
         save_png(image_grid(images, columns=int(math.sqrt(len(images))) or 1), path)
-        report = SamplesReport(self.step, images, path)
+        report = SamplesReport(self.step, images, path, self._track_sefa())
         self.notify("on_samples", report)
         for warning in self.health.observe_samples(report):
             self.notify("on_warning", warning)
+
+    def _track_sefa(self) -> dict[str, float]:
+        try:
+            record = self.sefa.record(self.family.generator, self.step)
+        except ValueError:  # a generator without a layer that reads z directly
+            return {}
+        self.run_folder.append_sefa(record)
+        return record
 
     def _checkpoint(self) -> Path:
         path = save_checkpoint(self.run_folder.checkpoints_dir, self.family, step=self.step,

@@ -37,6 +37,7 @@ class SamplesReport:
     step: int
     images: np.ndarray = field(repr=False)  # (N, H, W, C) uint8, generated from the run's fixed z
     path: Path | None = None  # the grid PNG in the run folder
+    sefa: dict[str, float] = field(default_factory=dict)  # SefaTracker's record at this step, if any
 
 
 @dataclass(frozen=True)

@@ -89,27 +89,24 @@ class RunFolder:
         except ConfigError as e:
             raise RunError(str(e)) from None
 
+    @property
+    def sefa_path(self) -> Path:
+        return self.path / "sefa.jsonl"
+
     def append_metrics(self, record: dict[str, Any]) -> None:
-        with open(self.metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+        _append_record(self.metrics_path, record)
 
     def read_metrics(self) -> list[dict[str, Any]]:
-        """The records of the run's current history: after a resume from step k, records past k
-        written before the resume are dropped. A torn last line (killed writer) is skipped."""
-        records: list[dict[str, Any]] = []
-        if not self.metrics_path.is_file():
-            return records
-        with open(self.metrics_path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                step = record.get("step", 0)
-                while records and records[-1].get("step", 0) >= step:
-                    records.pop()
-                records.append(record)
-        return records
+        """The records of the run's current history (see ``_read_records``)."""
+        return _read_records(self.metrics_path)
+
+    def append_sefa(self, record: dict[str, Any]) -> None:
+        """SeFa's spectrum and direction stability at a step (how directions emerge in training)."""
+        _append_record(self.sefa_path, record)
+
+    def read_sefa(self) -> list[dict[str, Any]]:
+        return _read_records(self.sefa_path)
+
 
     def list_samples(self) -> list[tuple[int, Path]]:
         """(step, grid PNG) pairs in step order."""
@@ -129,3 +126,27 @@ class RunFolder:
         for _, json_path in self.list_checkpoints()[:-keep]:
             json_path.unlink(missing_ok=True)
             json_path.with_suffix(".safetensors").unlink(missing_ok=True)
+
+
+def _append_record(path: Path, record: dict[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines of a run's current history: after a resume from step k, records past k
+    written before the resume are dropped. A torn last line (killed writer) is skipped."""
+    records: list[dict[str, Any]] = []
+    if not path.is_file():
+        return records
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            step = record.get("step", 0)
+            while records and records[-1].get("step", 0) >= step:
+                records.pop()
+            records.append(record)
+    return records

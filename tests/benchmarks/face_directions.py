@@ -25,7 +25,7 @@ import torch
 from ganstudio.config import RunConfig
 from ganstudio.data.faces import FACTOR_RANGES
 from ganstudio.latent.attributes import attribute_model_for
-from ganstudio.latent.directions import pca_directions, sefa_directions
+from ganstudio.latent.directions import Direction, pca_directions, sefa_directions
 from ganstudio.latent.discover import attribute_directions
 from ganstudio.latent.snapshot import GeneratorSnapshot
 from ganstudio.latent.walks import traversal, traversal_strengths
@@ -51,11 +51,14 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=4.5)
     parser.add_argument("--run", help="measure this run instead of training one")
     parser.add_argument("--out", help="keep the trained run in this folder (default: a temporary one)")
+    parser.add_argument("--family", default="gan", help="family to train (default: gan, the app's default)")
+    parser.add_argument("--width", type=int, help="DCGAN width (default: the family's)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run = args.run
         if run is None:
-            config = RunConfig().replace(train={"epochs": 1000, "max_minutes": args.minutes, "device": "cpu"})
+            config = RunConfig().replace(model={"family": args.family, "width": args.width},
+                                         train={"epochs": 1000, "max_minutes": args.minutes, "device": "cpu"})
             start = time.perf_counter()
             trainer = Trainer(config, out=args.out or tmp)
             ended = trainer.run()
@@ -80,10 +83,19 @@ def main() -> None:
         print(f"yaw along 'yaw': Spearman pooled {pooled:.3f}, per z mean {per_z.mean():.3f} "
               f"(min {per_z.min():.2f}); mean yaw {yaw[:, 0].mean():+.2f} -> {yaw[:, -1].mean():+.2f} "
               f"(range {FACTOR_RANGES['yaw']})")
+        print(f"  (the yaw direction's unit: sigma = {named['yaw'].sigma:.2f} z-units = one σ of yaw)")
+        rng = np.random.default_rng(5)
+        random_direction = Direction("random", "none", (lambda v: v / np.linalg.norm(v))(
+            rng.normal(size=snapshot.latent_dim)).astype(np.float32), named["yaw"].sigma)
+        baseline = measure_along(snapshot, model, random_direction, z, strengths)
+        print("  factor        moves between -3 and +3, as a share of its range: mean |change| per z, "
+              "|mean change| (systematic), and mean |change| along a random direction of the same length")
         for i, name in enumerate(model.names):
             lo, hi = FACTOR_RANGES[name]
-            moved = np.abs(readings[:, -1, i] - readings[:, 0, i]).mean() / (hi - lo)
-            print(f"  {name:<12} moves {moved:6.1%} of its range between -3 and +3")
+            change = (readings[:, -1, i] - readings[:, 0, i]) / (hi - lo)
+            random_change = (baseline[:, -1, i] - baseline[:, 0, i]) / (hi - lo)
+            print(f"  {name:<12} {np.abs(change).mean():6.1%} {abs(change.mean()):6.1%} "
+                  f"{np.abs(random_change).mean():6.1%}")
 
         for method, found in (("sefa", sefa_directions(snapshot.generator, snapshot.latent_dim, 8)),
                               ("pca", pca_directions(snapshot.generator, snapshot.latent_dim, 8))):

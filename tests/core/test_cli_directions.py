@@ -64,3 +64,11 @@ def test_directions_refuses_bad_output_and_bad_files(trained_run, tmp_path, caps
                  "-o", str(tmp_path / "s.png")]) == 2
     err = capsys.readouterr().err
     assert "ending in .json" in err and "not a ganstudio direction file" in err
+
+
+def test_supervised_directions_are_named_after_the_faces_factors(trained_run, tmp_path, capsys):
+    out = tmp_path / "named.json"
+    assert main(["directions", str(trained_run), "--method", "supervised", "--samples", "500", "-o", str(out)]) == 0
+    names = {d["name"] for d in json.loads(out.read_text())["directions"]}
+    assert names == {"yaw", "pitch", "smile", "eye_open", "skin_tone", "hair_color", "hair_length"}
+    assert "yaw" in capsys.readouterr().out

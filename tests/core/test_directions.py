@@ -120,6 +120,10 @@ def test_supervised_directions_are_conditional_and_ranked():
     assert abs(second.vector @ u) < 0.05
     plain_yaw, _ = supervised_directions(z, labels, ["yaw", "smile"], conditional=False)
     assert plain_yaw.vector @ u > 0.99 and abs(plain_yaw.vector @ unit(0.6 * u + 0.8 * v)) > 0.5
+    # Strength in units of the attribute's σ: one unit moves yaw (= z·u, σ 1) by about 1.
+    assert plain_yaw.sigma == pytest.approx(1.0, rel=0.05)
+    shift = (z[:5] + plain_yaw.step) @ u - z[:5] @ u
+    np.testing.assert_allclose(shift, 1.0, rtol=0.05)
 
 
 def test_direction_stability_ignores_sign_and_order():
@@ -181,3 +185,20 @@ def test_direction_files_round_trip_and_reject_bad_input(tmp_path):
         load_directions(tmp_path / "nan.json")
     with pytest.raises(DirectionsError, match="does not exist"):
         load_directions(tmp_path / "missing.json")
+
+
+def test_sefa_tracker_records_shares_and_stability():
+    from ganstudio.latent.directions import SefaTracker
+
+    torch.manual_seed(0)
+    g = MLPGenerator(LATENT, (1, 8, 8))
+    tracker = SefaTracker(LATENT, k=3)
+    first = tracker.record(g, 10)
+    assert set(first) == {"step", "sefa_share_1", "sefa_share_2", "sefa_share_3"}
+    assert 0 < first["sefa_share_3"] <= first["sefa_share_1"] < 1
+    same = tracker.record(g, 20)
+    assert same["sefa_stability_1"] == pytest.approx(1.0, abs=1e-5)  # nothing changed: settled
+    with torch.no_grad():
+        g.net[0].weight.copy_(torch.randn_like(g.net[0].weight))
+    moved = tracker.record(g, 30)
+    assert moved["sefa_stability_1"] < 0.95

@@ -174,3 +174,18 @@ def test_run_folder_layout(tmp_path, small_config):
     assert [s for s, _ in run.list_checkpoints()] == [20, 40]
     records = run.read_metrics()
     assert records[-1]["step"] == 40 and {"loss_d", "loss_g", "images_per_s", "epoch"} <= set(records[-1])
+
+
+def test_sefa_is_tracked_at_every_sample_grid(tmp_path, small_config):
+    seen = []
+
+    class Grids(TrainerCallback):
+        def on_samples(self, e):
+            seen.append(e.sefa)
+
+    trainer = Trainer(small_config(steps=60), out=tmp_path)
+    trainer.run(callbacks=[Grids()])
+    records = trainer.run_folder.read_sefa()
+    assert [r["step"] for r in records] == [20, 40, 60]
+    assert "sefa_stability_1" not in records[0] and 0 <= records[2]["sefa_stability_1"] <= 1
+    assert seen[-1] == records[-1]

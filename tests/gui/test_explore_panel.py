@@ -174,6 +174,7 @@ def test_exploring_while_training_runs(qtbot, tmp_path, errors):
     qtbot.mouseClick(window.explore.snapshot_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.explore.snapshot.step > first.step, timeout=10_000)
     assert window.controller.running  # training went on all the while
+    assert window.explore.emergence.point_count() >= 1  # SeFa of each sample grid, "Over training"
     window.controller.shutdown()
     window.explore.shutdown()
     window.tasks.shutdown()

@@ -19,8 +19,9 @@ from ganstudio.gui.widgets.candidate_grid import CandidateGrid
 from ganstudio.gui.widgets.direction_list import DirectionList
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
+from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.gui.widgets.z_sliders import ZSliders
-from ganstudio.latent.directions import fit_direction, load_directions, save_directions
+from ganstudio.latent.directions import SEFA_METRICS, fit_direction, load_directions, save_directions
 from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
 from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
 from ganstudio.latent.render import save_gif, save_png
@@ -141,10 +142,14 @@ class ExplorePanel(QWidget):
         d_layout.addWidget(self.directions, 1)
 
         self.interpolation = InterpolationPane()
+        self.emergence = MetricPlots(smoothing=0.0)
+        self.emergence.setToolTip("SeFa at every sample grid of the run: the share of the strongest directions "
+                                  "in the first layer's response, and how much each still turns between grids")
         self.tools = QTabWidget()
         self.tools.addTab(d_tab, "Directions")
         self.tools.addTab(z_tab, "z")
         self.tools.addTab(self.interpolation, "Interpolate")
+        self.tools.addTab(self.emergence, "Over training")
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -190,8 +195,10 @@ class ExplorePanel(QWidget):
         self.interpolation.export_requested.connect(self._export_interpolation)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for w in (self.tools, self.candidates, self.shuffle, self.mark_a, self.mark_b, self.fit_marks,
-                  self.clear_marks, self.export_image):
+        for w in (self.sliders, self.directions, self.interpolation, self.find, self.load_dirs, self.save_dirs,
+                  self.clear_dirs, self.zero_dirs, self.randomize, self.reset, self.copy, self.paste, self.use_seed,
+                  self.candidates, self.shuffle, self.mark_a, self.mark_b, self.fit_marks, self.clear_marks,
+                  self.export_image):
             w.setEnabled(enabled)
 
     # -- sources --------------------------------------------------------------------------------------
@@ -229,6 +236,16 @@ class ExplorePanel(QWidget):
     def _update_follow(self) -> None:
         self._follow_timer.setInterval(self.follow_seconds.value() * 1000)
         self._follow_timer.start() if self.follow.isChecked() else self._follow_timer.stop()
+
+    def set_sefa_history(self, records: list[dict]) -> None:
+        """SeFa records of a run (``RunFolder.read_sefa``), shown in the "Over training" tab."""
+        self.emergence.set_metrics(SEFA_METRICS)
+        for record in records:
+            self.emergence.add_report(int(record["step"]), record)
+
+    def add_sefa(self, step: int, record: dict) -> None:
+        if record:
+            self.emergence.add_report(step, record)
 
     @Slot(object)
     def set_snapshot(self, snapshot: GeneratorSnapshot) -> None:

@@ -182,7 +182,7 @@ class MetricPlots(QWidget):
             widget.setObjectName(f"plot_{group}")
             widget.setBackground(None)
             item = widget.getPlotItem()
-            item.setTitle(group.capitalize())
+            item.setTitle(group[:1].upper() + group[1:])
             item.showGrid(x=True, y=True, alpha=0.2)
             item.setLabel("bottom", "step")
             item.addLegend(offset=(-10, 10))

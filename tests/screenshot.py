@@ -2,6 +2,10 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python tests/screenshot.py resources/screenshot.png
     QT_QPA_PLATFORM=offscreen python tests/screenshot.py /tmp/window.png     # no X server needed
+    ... tests/screenshot.py resources/explore.png --explore --family dcgan   # the Explore tab
+
+With ``--explore`` the training keeps running while the Explore tab takes a live snapshot, finds the
+named directions (faces: yaw, pitch, ...) and turns the first one up.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ def main() -> None:
     parser.add_argument("output", type=Path)
     parser.add_argument("--seconds", type=float, default=90, help="training time before the picture")
     parser.add_argument("--family", default="gan")
+    parser.add_argument("--explore", action="store_true", help="picture the Explore tab")
     args = parser.parse_args()
 
     app = QApplication([])
@@ -41,7 +46,20 @@ def main() -> None:
         window.controller.shutdown()
         app.quit()
 
+    def explore() -> None:
+        window.tabs.setCurrentWidget(window.explore)  # takes a live snapshot
+        window.explore.method.setCurrentIndex(window.explore.method.findData("supervised"))
+        QTimer.singleShot(2000, window.explore.find.click)
+
+    def turn_first_direction() -> None:
+        rows = window.explore.directions.rows
+        if rows:
+            rows[0].slider.setValue(200)
+
     QTimer.singleShot(300, window.start_action.trigger)
+    if args.explore:
+        QTimer.singleShot(int(args.seconds * 1000) - 45_000, explore)
+        QTimer.singleShot(int(args.seconds * 1000) - 3_000, turn_first_direction)
     QTimer.singleShot(int(args.seconds * 1000), take_picture)
     app.exec()
 

@@ -23,6 +23,7 @@ from ganstudio.training.engine import Trainer
 
 def _start_in_thread(worker: QObject) -> QThread:
     thread = QThread()
+    thread.setObjectName(type(worker).__name__)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     # Direct: QThread.quit is thread-safe, and a queued quit would wait for a GUI thread that may be

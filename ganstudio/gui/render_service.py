@@ -30,6 +30,7 @@ class _RenderThread(QThread):
 
     def __init__(self) -> None:
         super().__init__()
+        self.setObjectName("explorer-render")
         self._lock = threading.Condition()
         self._pending: dict[str, tuple[int, np.ndarray]] = {}
         self._snapshot: GeneratorSnapshot | None = None
@@ -82,12 +83,13 @@ class RenderService(QObject):
         self._thread = _RenderThread()
         self._thread.rendered.connect(self._on_rendered)
         self._thread.failed.connect(self.failed)
-        self._thread.start()
 
     def set_snapshot(self, snapshot: GeneratorSnapshot | None) -> None:
-        """Render from now on with ``snapshot`` (requests already stamped are re-rendered with it)."""
+        """Render from now on with ``snapshot``; the render thread starts with the first one."""
         self.snapshot = snapshot
         self._thread.set_snapshot(snapshot)
+        if snapshot is not None and not self._thread.isRunning():
+            self._thread.start()
 
     def request(self, channel: str, codes: np.ndarray) -> int:
         """Render codes (N, latent_dim) on ``channel``; returns the request's stamp."""
@@ -102,5 +104,6 @@ class RenderService(QObject):
             self.ready.emit(channel, images)
 
     def shutdown(self) -> None:
-        self._thread.stop()
-        self._thread.wait()
+        if self._thread.isRunning():
+            self._thread.stop()
+            self._thread.wait()

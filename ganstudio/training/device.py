@@ -6,6 +6,10 @@ import torch
 
 from ganstudio.errors import ConfigError
 
+# torch's intra-op thread count for a new thread is a process-wide value that any thread's
+# set_num_threads changes (the explorer's render thread asks for 1); training sets its own from this.
+DEFAULT_CPU_THREADS = torch.get_num_threads()
+
 
 def select_device(name: str = "auto") -> torch.device:
     if name == "auto":
@@ -34,4 +38,5 @@ def describe_device(device: torch.device) -> str:
         return f"CUDA: {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} thread{'s' if threads > 1 else ''})"

@@ -27,7 +27,7 @@ from ganstudio.models import build_family
 from ganstudio.models.base import Family
 from ganstudio.training.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
 from ganstudio.training.control import TrainingControl
-from ganstudio.training.device import describe_device, select_device
+from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device
 from ganstudio.training.events import (CheckpointSaved, RunEnded, RunStarted, SamplesReport, StepReport,
                                        TrainingWarning)
 from ganstudio.training.runs import RunFolder
@@ -92,8 +92,8 @@ class Trainer:
         notify = _Broadcast(callbacks)
         cfg, t = self.config, self.config.train
         device = select_device(t.device)
-        if device.type == "cpu" and t.threads:
-            torch.set_num_threads(t.threads)
+        if device.type == "cpu":
+            torch.set_num_threads(t.threads or DEFAULT_CPU_THREADS)
 
         data = load_dataset(cfg.data)
         warnings = [TrainingWarning(0, "data", w) for w in data.warnings]

@@ -31,6 +31,8 @@ def errors(monkeypatch):
     shown = []
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
+    # pytest-qt closes windows before fixtures end: closing during training is answered "yes, stop".
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     return shown
 
 
@@ -154,13 +156,24 @@ def test_copy_paste_and_interpolation(qtbot, panel, errors):
     qtbot.mouseClick(pane.play, Qt.MouseButton.LeftButton)
 
 
-def test_exploring_while_training_runs(qtbot, tmp_path, errors):
-    from conftest import make_small_config
+@pytest.fixture
+def window(qtbot, tmp_path, errors):
+    w = MainWindow(runs_dir=tmp_path / "runs",
+                   settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.controller.shutdown()  # before the window closes: it would ask whether to stop
+    w.explore.shutdown()
+    w.tasks.shutdown()
 
-    window = MainWindow(runs_dir=tmp_path / "runs",
-                        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
+
+def test_exploring_while_training_runs(qtbot, window, errors):
+    from PySide6.QtCore import Qt
+
+    from conftest import make_small_config
+    from ganstudio.training.device import DEFAULT_CPU_THREADS
+
     window.setup.set_config(make_small_config(steps=100_000).replace(train={"max_steps": None, "epochs": 1000}))
     window.start_action.trigger()
     qtbot.waitUntil(lambda: window.plots.point_count() > 2, timeout=60_000)
@@ -171,11 +184,10 @@ def test_exploring_while_training_runs(qtbot, tmp_path, errors):
     before = window.explore.current_image.copy()
     window.explore.sliders.sliders[0].setValue(-250)
     qtbot.waitUntil(lambda: not np.array_equal(window.explore.current_image, before), timeout=5000)
-    qtbot.mouseClick(window.explore.snapshot_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.explore.snapshot_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.explore.snapshot.step > first.step, timeout=10_000)
     assert window.controller.running  # training went on all the while
-    assert window.explore.emergence.point_count() >= 1  # SeFa of each sample grid, "Over training"
-    window.controller.shutdown()
-    window.explore.shutdown()
-    window.tasks.shutdown()
+    qtbot.waitUntil(lambda: window.explore.emergence.point_count() >= 1, timeout=10_000)  # SeFa per grid
+    # The render thread runs on one intra-op thread; training keeps all of its own.
+    assert f"CPU ({DEFAULT_CPU_THREADS} thread" in window.device_label.text(), window.device_label.text()
     assert errors == []

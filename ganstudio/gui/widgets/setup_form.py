@@ -15,6 +15,7 @@ from ganstudio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from ganstudio.data import list_datasets
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.models import list_families
+from ganstudio.training.device import describe_device
 
 ROOT_HINTS = {"folder": "folder of images", "mnist": "torchvision root (optional)",
               "fashion-mnist": "torchvision root (optional)"}
@@ -22,7 +23,7 @@ ROOT_HINTS = {"folder": "folder of images", "mnist": "torchvision root (optional
 
 def detected_devices() -> list[tuple[str, str]]:
     """(value, label) pairs: auto with what it picks, then each device found."""
-    devices = [("cpu", f"CPU ({torch.get_num_threads()} threads)")]
+    devices = [("cpu", describe_device(torch.device("cpu")))]
     if torch.backends.mps.is_available():
         devices.insert(0, ("mps", "Apple MPS"))
     for i in range(torch.cuda.device_count()):

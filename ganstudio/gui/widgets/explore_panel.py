@@ -213,6 +213,7 @@ class ExplorePanel(QWidget):
             self.follow.setChecked(False)
         self.snapshot_button.setEnabled(running)
         self.follow.setEnabled(running)
+        self._show_source()
 
     def set_checkpoints(self, checkpoints: list[tuple[int, Path]]) -> None:
         """The opened run's checkpoints, (step, path) in step order."""
@@ -222,6 +223,20 @@ class ExplorePanel(QWidget):
             self.source.addItem("Live training", LIVE)
         for step, path in reversed(checkpoints):
             self.source.addItem(f"checkpoint, step {step:,}", str(path))
+        self._show_source()
+
+    def _show_source(self) -> None:
+        """Select the source entry of the snapshot on screen (a live one from a run that has ended
+        gets its own entry, so the selector never names another generator than the one shown)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        data = str(snapshot.checkpoint) if snapshot.checkpoint else LIVE
+        index = self.source.findData(data)
+        if index < 0:
+            self.source.insertItem(0, snapshot.source, "")
+            index = 0
+        self.source.setCurrentIndex(index)
 
     @Slot(int)
     def _on_source_chosen(self, index: int) -> None:
@@ -254,6 +269,7 @@ class ExplorePanel(QWidget):
         self.snapshot = snapshot
         self.renderer.set_snapshot(snapshot)
         self.source_label.setText(f"Rendering from: {snapshot.source}")
+        self._show_source()
         self._set_enabled(True)
         if fresh:
             self.state = LatentState(snapshot.latent_dim)

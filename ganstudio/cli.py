@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     traverse.add_argument("--steps", type=int, default=7, help="images in the strip (default: 7)")
     traverse.add_argument("--range", type=float, default=3.0, dest="extent",
                           help="strength at the ends, in the direction's units (default: 3)")
-    traverse.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.png: one row; OUT.gif: animated")
+    traverse.add_argument("-o", "--output", required=True, metavar="OUT",
+                          help="OUT.png: one row; OUT.gif or OUT.mp4 (needs ffmpeg): animated")
     return parser
 
 
@@ -310,12 +311,12 @@ def cmd_traverse(args: argparse.Namespace) -> int:
     import torch
 
     from ganstudio.latent.discover import strip, traversal_frames
-    from ganstudio.latent.render import save_gif, save_png
+    from ganstudio.latent.render import save_gif, save_mp4, save_png
     from ganstudio.latent.snapshot import GeneratorSnapshot
 
     suffix = Path(args.output).suffix.lower()
-    if suffix not in (".png", ".gif"):
-        raise UserError(f"cannot tell what to write to '{args.output}': use .png (a strip) or .gif (animated)")
+    if suffix not in (".png", ".gif", ".mp4"):
+        raise UserError(f"cannot tell what to write to '{args.output}': use .png (a strip), .gif or .mp4 (animated)")
     if args.steps < 2:
         raise UserError("--steps must be at least 2")
     snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
@@ -326,8 +327,11 @@ def cmd_traverse(args: argparse.Namespace) -> int:
     if suffix == ".png":
         save_png(strip(frames), args.output)
     else:
-        scale = max(1, 192 // frames.shape[1])
-        save_gif(list(frames) + list(frames[::-1][1:-1]), args.output, frame_ms=100, scale=scale)
+        there_and_back, scale = list(frames) + list(frames[::-1][1:-1]), max(1, 192 // frames.shape[1])
+        if suffix == ".gif":
+            save_gif(there_and_back, args.output, frame_ms=100, scale=scale)
+        else:
+            save_mp4(there_and_back, args.output, fps=10, scale=scale)
     print(f"Wrote {args.steps} images along '{direction.name}' from {-args.extent:g} to {args.extent:g} "
           f"to {args.output}")
     return 0

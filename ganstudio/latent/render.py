@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from ganstudio.errors import UserError
 from ganstudio.fileio import atomic_writer
 
 
@@ -70,3 +74,35 @@ def save_gif(frames: list[np.ndarray], path: str | Path, frame_ms: int = 120, sc
     durations = [frame_ms] * (len(images) - 1) + [frame_ms * 3]
     with atomic_writer(path) as f:
         images[0].save(f, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+
+
+def mp4_encoder() -> str | None:
+    """The ffmpeg program that ``save_mp4`` uses, or None when there is none on the PATH."""
+    return shutil.which("ffmpeg")
+
+
+def save_mp4(frames: list[np.ndarray], path: str | Path, fps: int = 25, scale: int = 1) -> None:
+    """An H.264 MP4 of (H, W, C) uint8 frames (same size), enlarged ``scale``x with nearest
+    neighbour, through ffmpeg (frames piped raw; the size is rounded up to even numbers, as yuv420p
+    needs). Raises UserError when ffmpeg is missing or fails."""
+    encoder = mp4_encoder()
+    if encoder is None:
+        raise UserError("MP4 export needs ffmpeg on the PATH (https://ffmpeg.org); GIF export works without it")
+    if not frames:
+        raise ValueError("no frames to write")
+    rgb = np.stack([f if f.shape[-1] == 3 else np.repeat(f, 3, axis=-1) for f in frames])
+    rgb = rgb.repeat(scale, axis=1).repeat(scale, axis=2)
+    _, h, w, _ = rgb.shape
+    rgb = np.pad(rgb, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    path = Path(path)
+    partial = path.with_name(f".tmp-{path.name}")  # MP4 needs a seekable file; moved into place when done
+    command = [encoder, "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+               "-s", f"{rgb.shape[2]}x{rgb.shape[1]}", "-r", str(fps), "-i", "-",
+               "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", str(partial)]
+    try:
+        result = subprocess.run(command, input=rgb.tobytes(), capture_output=True)
+        if result.returncode != 0:
+            raise UserError(f"ffmpeg could not write the MP4: {result.stderr.decode(errors='replace').strip()[:300]}")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -72,3 +72,22 @@ def test_supervised_directions_are_named_after_the_faces_factors(trained_run, tm
     names = {d["name"] for d in json.loads(out.read_text())["directions"]}
     assert names == {"yaw", "pitch", "smile", "eye_open", "skin_tone", "hair_color", "hair_length"}
     assert "yaw" in capsys.readouterr().out
+
+
+def test_mp4_needs_ffmpeg_and_says_so(trained_run, tmp_path, monkeypatch, capsys):
+    import ganstudio.latent.render as render
+
+    dirs = tmp_path / "d.json"
+    main(["directions", str(trained_run), "-k", "2", "-o", str(dirs)])
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    assert main(["traverse", str(trained_run), "--direction", f"{dirs}:0", "-o", str(tmp_path / "s.mp4")]) == 2
+    assert "needs ffmpeg" in capsys.readouterr().err
+    assert not (tmp_path / "s.mp4").exists()
+
+
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="ffmpeg is not installed")
+def test_traverse_mp4_with_ffmpeg(trained_run, tmp_path):
+    dirs = tmp_path / "d.json"
+    main(["directions", str(trained_run), "-k", "2", "-o", str(dirs)])
+    assert main(["traverse", str(trained_run), "--direction", f"{dirs}:0", "-o", str(tmp_path / "s.mp4")]) == 0
+    assert (tmp_path / "s.mp4").read_bytes()[4:8] == b"ftyp"  # an MP4 container

@@ -24,7 +24,7 @@ from ganstudio.gui.widgets.z_sliders import ZSliders
 from ganstudio.latent.directions import SEFA_METRICS, fit_direction, load_directions, save_directions
 from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
 from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
-from ganstudio.latent.render import save_gif, save_png
+from ganstudio.latent.render import mp4_encoder, save_gif, save_mp4, save_png
 from ganstudio.latent.snapshot import GeneratorSnapshot
 from ganstudio.latent.walks import traversal, traversal_strengths
 
@@ -480,14 +480,20 @@ class ExplorePanel(QWidget):
 
     @Slot()
     def _export_interpolation(self) -> None:
-        path = self._ask_path("Export interpolation", "interpolation.gif", "GIF animation (*.gif)")
+        kinds = "GIF animation (*.gif)" + (";;MP4 video (*.mp4)" if mp4_encoder() else "")
+        path = self._ask_path("Export interpolation", "interpolation.gif", kinds)
         if not path:
             return
         snapshot, codes = self.snapshot, self.interpolation.path(32)
 
         def write() -> str:
             frames = list(snapshot.render(codes))
-            save_gif(frames + frames[::-1][1:-1], path, frame_ms=60, scale=max(1, 192 // frames[0].shape[0]))
+            frames += frames[::-1][1:-1]  # there and back
+            scale = max(1, 192 // frames[0].shape[0])
+            if path.lower().endswith(".mp4"):
+                save_mp4(frames, path, fps=16, scale=scale)
+            else:
+                save_gif(frames, path, frame_ms=60, scale=scale)
             return path
 
         self.tasks.run(write, self._on_saved, self.message)

@@ -31,7 +31,7 @@ class InterpolationPane(QWidget):
         self.scrub.setRange(0, TICKS)
         self.play = QPushButton("Play")
         self.play.setCheckable(True)
-        self.export = QPushButton("Export GIF…")
+        self.export = QPushButton("Export GIF/MP4…")
         self.status = QLabel("Set A and B from the codes you like.")
         self.status.setWordWrap(True)
         grid = QGridLayout(self)

@@ -84,3 +84,24 @@ def test_attribute_model_reads_face_factors_and_is_cached(tmp_path):
     again = attribute_model_for(small)  # from the cache: identical weights
     x = held_out.images[:8].float() / 127.5 - 1
     np.testing.assert_allclose(first.predict(x), again.predict(x), rtol=1e-5)
+
+
+def test_class_labels_give_class_probabilities_and_unlabelled_data_says_why():
+    import pytest
+
+    from ganstudio.data.base import ImageSet
+    from ganstudio.latent.attributes import attribute_targets
+    from ganstudio.latent.directions import DirectionsError
+
+    rng = torch.Generator().manual_seed(0)
+    dark = torch.randint(0, 60, (300, 1, 28, 28), generator=rng, dtype=torch.uint8)
+    bright = torch.randint(190, 255, (300, 1, 28, 28), generator=rng, dtype=torch.uint8)
+    data = ImageSet(images=torch.cat([dark, bright]), labels=torch.tensor([0] * 300 + [1] * 300),
+                    class_names=("night", "day"), name="toy")
+    model = train_attribute_model(data, steps=150)
+    assert model.kind == "classes" and model.names == ("night", "day")
+    probabilities = model.predict(torch.cat([dark[:5], bright[:5]]).float() / 127.5 - 1)
+    np.testing.assert_allclose(probabilities.sum(1), 1.0, rtol=1e-5)
+    assert (probabilities[:5, 0] > 0.9).all() and (probabilities[5:, 1] > 0.9).all()
+    with pytest.raises(DirectionsError, match="mark images A and B"):
+        attribute_targets(ImageSet(images=dark, name="plain"))

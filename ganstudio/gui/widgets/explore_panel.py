@@ -55,6 +55,7 @@ class ExplorePanel(QWidget):
         self._build()
         self._connect()
         self._set_enabled(False)
+        self.set_training(False)
 
     # -- construction -------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     families = list_families()
     datasets = list_datasets()
     g = train.add_argument_group("what to train")
-    g.add_argument("--family", choices=list(families), help="GAN family (default: gan). " +
+    g.add_argument("--family", choices=list(families), help="GAN family (default: dcgan). " +
                    "; ".join(f"{n}: {c.description}" for n, c in families.items()))
     g.add_argument("--dataset", choices=list(datasets), help="data set (default: faces). " +
                    "; ".join(f"{n}: {d}" for n, d in datasets.items()))
@@ -54,16 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--labels", action="store_true", default=None, help="image folders: sub-folders are classes")
     g.add_argument("--latent-dim", type=int, metavar="N", help="size of z (default: 100)")
     g.add_argument("--width", type=int, metavar="N",
-                   help="DCGAN base channels (default: 112 at 28 px as in the tutorial, 64 at 32/64 px)")
+                   help="base channels of the convolutional families (default: 32, fast on a CPU; DCGAN's "
+                        "tutorial uses 112 at 28 px, the paper 64 at 64 px)")
+    g.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a family's own setting, repeatable: " + "; ".join(
+                       f"{n}: {', '.join(f'{o.key} ({o.default:g})' for o in c.options)}"
+                       for n, c in families.items() if c.options))
     g = train.add_argument_group("how to train")
     g.add_argument("--epochs", type=int, help="passes over the data (default: 5)")
     g.add_argument("--max-steps", type=int, metavar="N", help="stop after N steps in total")
     g.add_argument("--max-minutes", type=float, metavar="M", help="stop after M minutes (a checkpoint is saved)")
-    g.add_argument("--batch-size", type=int, help="images per step (default: 60)")
-    g.add_argument("--lr-g", type=float, help="generator learning rate (default: 2e-4)")
-    g.add_argument("--lr-d", type=float, help="discriminator learning rate (default: 2e-4)")
-    g.add_argument("--beta1", type=float, help="Adam beta1 (default: 0.5)")
-    g.add_argument("--beta2", type=float, help="Adam beta2 (default: 0.999)")
+    g.add_argument("--batch-size", type=int, help="images per step (default: the family's; 60 as in the tutorial)")
+    g.add_argument("--lr-g", type=float, help="generator learning rate (default: the family's; 2e-4 as in the tutorial)")
+    g.add_argument("--lr-d", type=float, help="discriminator learning rate (default: the family's; 2e-4)")
+    g.add_argument("--beta1", type=float, help="Adam beta1 (default: the family's; 0.5)")
+    g.add_argument("--beta2", type=float, help="Adam beta2 (default: the family's; 0.999)")
     g.add_argument("--seed", type=int, help="random seed (default: 0)")
     g.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default: auto)")
     g.add_argument("--no-amp", dest="amp", action="store_false", default=None,
@@ -82,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="seed of the random z (default: 0)")
     sample.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     sample.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    sample.add_argument("--class", dest="label", metavar="NAME|INDEX",
+                        help="conditional models: draw only this class (default: one row per class)")
     sample.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="OUT.png: one grid; a folder (existing, or ending in /): one PNG per image; "
                              "OUT.npz: the uint8 array (N, H, W, C) as 'images'")
@@ -101,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     directions.add_argument("--samples", type=int, metavar="N", help="pca: codes to sample (default: 20000); "
                             "supervised: images to label (default: 3000)")
     directions.add_argument("--seed", type=int, default=0, help="seed of the sampled codes (default: 0)")
+    directions.add_argument("--class", dest="label", metavar="NAME|INDEX",
+                            help="conditional models: the class to explore (default: the first)")
     directions.add_argument("-o", "--output", required=True, metavar="FILE.json", help="where to write them")
 
     traverse = sub.add_parser("traverse", help="render a strip of images along a direction",
@@ -111,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a direction file and which direction: its index (from 0) or its name")
     traverse.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     traverse.add_argument("--seed", type=int, default=0, help="seed of the z to start from (default: 0)")
+    traverse.add_argument("--class", dest="label", metavar="NAME|INDEX",
+                          help="conditional models: the class to draw (default: the first)")
     traverse.add_argument("--steps", type=int, default=7, help="images in the strip (default: 7)")
     traverse.add_argument("--range", type=float, default=3.0, dest="extent",
                           help="strength at the ends, in the direction's units (default: 3)")
@@ -133,22 +144,39 @@ def _given(args: argparse.Namespace, names) -> dict:
     return {field: getattr(args, arg) for arg, field in pairs if getattr(args, arg) is not None}
 
 
+def _parse_options(pairs: list[str]) -> dict[str, float]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        try:
+            options[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise UserError(f"--option needs KEY=NUMBER, e.g. --option n_critic=5, not '{pair}'")
+    return options
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from ganstudio.config import RunConfig
+    from ganstudio.config import ModelConfig, RunConfig
     from ganstudio.training.control import TrainingControl
     from ganstudio.training.engine import Trainer
 
     interactive = sys.stdout.isatty()
     report_interval = 0.1 if interactive else 1.0
     if args.resume:
-        fixed = _given(args, _DATA_ARGS) | _given(args, _MODEL_ARGS)
+        fixed = _given(args, _DATA_ARGS) | _given(args, _MODEL_ARGS) | ({"option": 1} if args.option else {})
         if fixed:
             raise UserError(f"a resumed run keeps its data and model; drop {', '.join(sorted(fixed))}")
         trainer = Trainer.resume(args.resume, train_overrides=_given(args, _TRAIN_ARGS),
                                  report_interval_s=report_interval)
     else:
-        config = RunConfig().replace(data=_given(args, _DATA_ARGS), model=_given(args, _MODEL_ARGS),
-                                     train=_given(args, _TRAIN_ARGS))
+        from ganstudio.models import family_class
+
+        model = ModelConfig(**_given(args, _MODEL_ARGS), options=_parse_options(args.option))
+        defaults = family_class(model.family).train_defaults()
+        config = RunConfig().replace(data=_given(args, _DATA_ARGS), model=model,
+                                     train=defaults | _given(args, _TRAIN_ARGS))
         trainer = Trainer(config, out=args.out, report_interval_s=report_interval)
 
     control = TrainingControl()
@@ -254,14 +282,24 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UserError(f"cannot tell what to write to '{out}': use a .png, a .npz or a folder ending in /")
     family, info, _ = load_generator(args.checkpoint or args.run, select_device(args.device))
     z = family.sample_latent(args.n, generator=torch.Generator().manual_seed(args.seed))
-    images = to_uint8(family.generate(z))
+    labels, columns = None, None
+    if family.takes_labels:
+        classes = len(family.class_names)
+        if args.label is not None:
+            labels = torch.full((args.n,), _class_index(args.label, family.class_names))
+        else:  # one row per class
+            columns = -(-args.n // classes)
+            labels = torch.arange(args.n) // columns
+    elif args.label is not None:
+        raise UserError(f"{family.name} is not conditional: it has no classes to choose from")
+    images = to_uint8(family.generate(z, labels))
     path = Path(out)
     if as_folder:
         save_images(images, path)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".png":
-            save_png(image_grid(images), path)
+            save_png(image_grid(images, columns=columns), path)
         else:
             np.savez(path, images=images)
     print(f"Wrote {args.n} images from step {info.step} to {path}")
@@ -279,7 +317,7 @@ def cmd_directions(args: argparse.Namespace) -> int:
         raise UserError(f"directions are written as JSON: give an output ending in .json, not '{args.output}'")
     if args.k < 1:
         raise UserError("-k must be at least 1")
-    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    snapshot = _snapshot(args)
     found = discover_directions(snapshot, args.method, args.k, args.layer, args.samples, args.seed)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     save_directions(found, args.output, snapshot.latent_dim)
@@ -288,6 +326,27 @@ def cmd_directions(args: argparse.Namespace) -> int:
         print(f"  {i:>2}  {d.name:<14} score {d.score:.4g}")
     print(f"Wrote {args.output}")
     return 0
+
+
+def _class_index(spec: str, class_names: tuple[str, ...]) -> int:
+    """A class given by index or name -> its index."""
+    if spec.isdigit() and int(spec) < len(class_names):
+        return int(spec)
+    if spec in class_names:
+        return class_names.index(spec)
+    raise UserError(f"no class '{spec}'; the classes are: " + ", ".join(f"{i} {n}" for i, n in enumerate(class_names)))
+
+
+def _snapshot(args: argparse.Namespace):
+    """The run's generator for directions and traversals, bound to ``--class`` if the model is conditional."""
+    from ganstudio.latent.snapshot import GeneratorSnapshot
+
+    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    if args.label is None:
+        return snapshot
+    if snapshot.label is None:
+        raise UserError("this model is not conditional: it has no classes to choose from")
+    return snapshot.with_label(_class_index(args.label, snapshot.class_names))
 
 
 def _pick_direction(spec: str, latent_dim: int):
@@ -319,7 +378,7 @@ def cmd_traverse(args: argparse.Namespace) -> int:
         raise UserError(f"cannot tell what to write to '{args.output}': use .png (a strip), .gif or .mp4 (animated)")
     if args.steps < 2:
         raise UserError("--steps must be at least 2")
-    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    snapshot = _snapshot(args)
     direction = _pick_direction(args.direction, snapshot.latent_dim)
     z = torch.randn(1, snapshot.latent_dim, generator=torch.Generator().manual_seed(args.seed))[0].numpy()
     frames = traversal_frames(snapshot, direction, z, args.steps, args.extent)

@@ -15,13 +15,12 @@ def _private_cache(tmp_path_factory):
 
 
 def make_small_config(family: str = "gan", steps: int = 40, **train):
-    """A run that trains in seconds: 600 faces, batch 30, CPU."""
+    """A run that trains in seconds: 600 faces, batch 30, width 8 (conv families), CPU."""
     from ganstudio.config import RunConfig
 
-    width = {"width": 8} if family == "dcgan" else {}
     return RunConfig().replace(
         data={"dataset": "faces", "num_images": 600},
-        model={"family": family, **width},
+        model={"family": family, "width": 8},
         train={"max_steps": steps, "batch_size": 30, "sample_every": 20, "checkpoint_every": 1000,
                "device": "cpu", **train},
     )
@@ -30,3 +29,10 @@ def make_small_config(family: str = "gan", steps: int = 40, **train):
 @pytest.fixture
 def small_config():
     return make_small_config
+
+
+@pytest.fixture
+def pixel_fd():
+    from ganstudio.metrics.frechet import pixel_frechet_distance
+
+    return pixel_frechet_distance

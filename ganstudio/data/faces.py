@@ -382,4 +382,15 @@ def load_faces(cfg: DataConfig) -> ImageSet:
         save_arrays("faces", key, {"images": images, **factors})
     else:
         images, factors = arrays["images"], {name: arrays[name].astype(np.float32) for name in FACTOR_NAMES}
-    return ImageSet(images=torch.from_numpy(images), factors=factors, name="faces")
+    labels, class_names = face_classes(factors)
+    return ImageSet(images=torch.from_numpy(images), labels=torch.from_numpy(labels), class_names=class_names,
+                    factors=factors, name="faces")
+
+
+def face_classes(factors: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class labels for conditional models: yaw in thirds (as seen in the image) × smiling or not.
+    Returns (labels (N,) int64, six class names)."""
+    turn = np.digitize(factors["yaw"], [-1 / 3, 1 / 3])  # 0 left, 1 frontal, 2 right
+    smiling = (factors["smile"] > 0).astype(np.int64)
+    names = tuple(f"{t}, {s}" for t in ("turned left", "frontal", "turned right") for s in ("serious", "smiling"))
+    return (turn * 2 + smiling).astype(np.int64), names

@@ -227,6 +227,17 @@ def _decode_all(
     return torch.from_numpy(np.ascontiguousarray(images)), labels, sorted(skipped), first_error
 
 
+def load_image(path: str | Path, size: int, channels: int) -> np.ndarray:
+    """One image file prepared as the data sets prepare theirs: (channels, size, size) uint8.
+    Raises DataError with the reason when it cannot be read."""
+    path = Path(path)
+    try:
+        with Image.open(path, formats=_FORMATS) as img:
+            return _prepare(img, size, channels)
+    except Exception as e:  # noqa: BLE001  any decoder failure means "cannot use this file"
+        raise DataError(f"cannot read {path.name} as an image ({type(e).__name__}: {e})") from None
+
+
 def _decode_file(f: _File, size: int, channels: int) -> np.ndarray | str:
     """One file -> (channels, size, size) uint8, or a short reason why it cannot be used."""
     if f.size == 0:

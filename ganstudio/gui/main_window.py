@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         last = records[-1] if records else {}
         steps_per_epoch = round(last["step"] / last["epoch"]) if last.get("epoch") else 0
         self._begin(config, run)
+        self.setup.set_config(config)
         self.plots.set_steps_per_epoch(steps_per_epoch)
         for record in records:
             self.plots.add_report(record["step"], record)

@@ -25,7 +25,7 @@ def mean_pairwise_distance(images: np.ndarray) -> float:
 class HealthMonitor:
     """Feed it reports; it returns warnings, each once per episode (again only after recovery)."""
 
-    def __init__(self, real_diversity: float, d_loss_floor: float = 0.05, winning_steps: int = 300,
+    def __init__(self, real_diversity: float, d_loss_floor: float | None = 0.05, winning_steps: int = 300,
                  collapse_ratio: float = 0.3, warmup_steps: int = 400):
         self.real_diversity = real_diversity
         self.d_loss_floor, self.winning_steps = d_loss_floor, winning_steps
@@ -44,7 +44,7 @@ class HealthMonitor:
 
     def observe_step(self, report: StepReport) -> list[TrainingWarning]:
         loss_d = report.metrics.get("loss_d")
-        if loss_d is None:
+        if loss_d is None or self.d_loss_floor is None:
             return []
         if loss_d < self.d_loss_floor:
             self._low_since = report.step if self._low_since is None else self._low_since

@@ -12,7 +12,7 @@ import torch
 
 from ganstudio.config import DataConfig, ModelConfig, TrainConfig
 from ganstudio.errors import ConfigError
-from ganstudio.models.base import Family, MetricInfo
+from ganstudio.models.base import Family, FamilyOption, MetricInfo
 
 _FAMILIES: dict[str, type[Family]] = {}
 
@@ -41,6 +41,7 @@ def build_family(data: DataConfig, model: ModelConfig, train: TrainConfig, devic
     return family_class(model.family)(data, model, train, device)
 
 
-from ganstudio.models import dcgan, gan  # noqa: E402,F401  (families register on import)
+# Families register on import; this order is the order the app and CLI list them in.
+from ganstudio.models import gan, dcgan, wgan, cgan, ebgan, began, vae  # noqa: E402,F401,I001
 
-__all__ = ["Family", "MetricInfo", "build_family", "family_class", "list_families", "register_family"]
+__all__ = ["Family", "FamilyOption", "MetricInfo", "build_family", "family_class", "list_families", "register_family"]

@@ -3,11 +3,11 @@ generator loss, shared by the MLP GAN and DCGAN families.
 
 Maths as in the tutorial (sigmoid + BCE), computed stably from logits with BCEWithLogits. The G step
 reuses the D step's fakes, as the PyTorch DCGAN example does: one generator forward per step.
+Conditional families give the fakes the real batch's labels.
 """
 
 from __future__ import annotations
 
-import contextlib
 from abc import abstractmethod
 
 import torch
@@ -37,18 +37,14 @@ class AdversarialFamily(Family):
 
     metrics = ADVERSARIAL_METRICS
     joint_discriminator_pass = False
+    winning_loss_floor = 0.05
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        memory_format = torch.channels_last if self.channels_last else torch.preserve_format
-        self.G = self.build_generator().to(self.device, memory_format=memory_format)
-        self.D = self.build_discriminator().to(self.device, memory_format=memory_format)
-        t = self.train_cfg
-        fused = self.device.type in ("cuda", "cpu")
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2), fused=fused)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2), fused=fused)
-        use_amp = t.amp and self.device.type == "cuda"
-        self._autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else contextlib.nullcontext
+        self.G = self.place(self.build_generator())
+        self.D = self.place(self.build_discriminator())
+        self.opt_g = self.adam(self.G.parameters(), self.train_cfg.lr_g)
+        self.opt_d = self.adam(self.D.parameters(), self.train_cfg.lr_d)
 
     @abstractmethod
     def build_generator(self) -> nn.Module:
@@ -57,6 +53,14 @@ class AdversarialFamily(Family):
     @abstractmethod
     def build_discriminator(self) -> nn.Module:
         """image (N, C, H, W) -> logit (N, 1)."""
+
+    def generate_batch(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """G's training forward; conditional families pass the labels on."""
+        return self.G(z)
+
+    def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """D's logits (N, 1); conditional families pass the labels on."""
+        return self.D(images)
 
     @property
     def generator(self) -> nn.Module:
@@ -71,18 +75,19 @@ class AdversarialFamily(Family):
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         n = real.shape[0]
         z = torch.randn(n, self.latent_dim, device=self.device)
-        with self._autocast():
-            fake = self.G(z)
+        with self.autocast():
+            fake = self.generate_batch(z, labels)
 
         # D step: real -> 1, fake -> 0, fakes detached so G gets no gradient.
         self.D.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
-        with self._autocast():
+        with self.autocast():
             if self.joint_discriminator_pass:
-                real_logits, fake_logits = self.D(torch.cat([real, fake.detach()])).float().split(n)
+                both_labels = None if labels is None else torch.cat([labels, labels])
+                real_logits, fake_logits = self.discriminate(torch.cat([real, fake.detach()]), both_labels).float().split(n)
             else:
-                real_logits = self.D(real).float()
-                fake_logits = self.D(fake.detach()).float()
+                real_logits = self.discriminate(real, labels).float()
+                fake_logits = self.discriminate(fake.detach(), labels).float()
         loss_d = bce_with_logits(real_logits, 1.0) + bce_with_logits(fake_logits, 0.0)
         loss_d.backward()
         self.opt_d.step()
@@ -90,8 +95,8 @@ class AdversarialFamily(Family):
         # G step: non-saturating loss, D frozen so its weight gradients are not computed.
         self.D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
-        with self._autocast():
-            loss_g = bce_with_logits(self.D(fake).float(), 1.0)
+        with self.autocast():
+            loss_g = bce_with_logits(self.discriminate(fake, labels).float(), 1.0)
         loss_g.backward()
         self.opt_g.step()
 

@@ -4,7 +4,8 @@ A checkpoint is a pair in ``checkpoints/``::
 
     step_0001000.safetensors   net/<network>/<name>, optim/<optimiser>/<param index>/<key>, sample_z
     step_0001000.json          architecture, step, epoch, run config, RNG state (lists of ints),
-                               optimiser hyper-parameters, library versions, the tensors file's size
+                               optimiser hyper-parameters, the family's training state (e.g. BEGAN's
+                               k_t), library versions, the tensors file's size
 
 Both are written atomically, tensors first: the JSON is the commit record, so a save killed at any
 moment leaves the previous pair loadable. Loading reads and checks the JSON (format, family, shape)
@@ -34,7 +35,7 @@ FORMAT = "ganstudio-checkpoint"
 FORMAT_VERSION = 1
 # Fields of Family.architecture() a checkpoint must match, with words for the error message.
 ARCHITECTURE_WORDS = {"family": "family", "image_size": "resolution", "channels": "channels",
-                      "latent_dim": "latent size", "width": "width"}
+                      "latent_dim": "latent size", "width": "width", "classes": "number of classes"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def save_checkpoint(folder: Path, family: Family, *, step: int, epoch: int, conf
         "architecture": family.architecture(),
         "config": config,
         "optimizers": optimizers,
+        "training_state": family.training_state(),
         "rng": {"torch_cpu": torch.get_rng_state().tolist(),
                 "torch_cuda": [s.tolist() for s in torch.cuda.get_rng_state_all()]
                 if torch.cuda.is_available() and torch.cuda.is_initialized() else []},
@@ -178,7 +180,8 @@ def load_checkpoint(path: str | Path, family: Family, *, with_optimizers: bool =
                 opt.load_state_dict(_optimizer_state(name, info.meta["optimizers"][name], tensors))
                 _match_param_layouts(opt)
         sample_z = tensors["sample_z"].cpu()
-    except (KeyError, RuntimeError, ValueError) as e:
+        family.load_training_state(dict(info.meta.get("training_state", {})))
+    except (KeyError, RuntimeError, ValueError, TypeError) as e:
         raise CheckpointError(f"{info.tensors_path.name} does not fit this model ({e})") from None
     if restore_rng:
         torch.set_rng_state(torch.tensor(info.meta["rng"]["torch_cpu"], dtype=torch.uint8))

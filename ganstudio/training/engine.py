@@ -23,8 +23,8 @@ from ganstudio.latent.directions import SefaTracker
 from ganstudio.latent.render import image_grid, save_png, to_uint8
 from ganstudio.latent.snapshot import GeneratorSnapshot
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
-from ganstudio.models import build_family
-from ganstudio.models.base import Family
+from ganstudio.models import build_family, family_class
+from ganstudio.models.base import Family, SampleGrid
 from ganstudio.training.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device
@@ -104,9 +104,11 @@ class Trainer:
                                             f"The data set has only {len(data)} images, fewer than the batch "
                                             f"size {t.batch_size}; training with batches of {batch_size}."))
 
+        cfg = self.config = self._with_classes(cfg, data.class_names)
         torch.manual_seed(t.seed)
         family = self.family = build_family(cfg.data, cfg.model, t, device)
-        sample_z = family.sample_latent(t.num_samples, generator=torch.Generator().manual_seed(t.seed + 1))
+        grid = family.sample_grid(t.num_samples)
+        sample_z = family.sample_latent(grid.count, generator=torch.Generator().manual_seed(t.seed + 1))
         start_step = 0
         if self.checkpoint is not None:
             info, sample_z = load_checkpoint(self.checkpoint, family, restore_rng=True)
@@ -122,24 +124,35 @@ class Trainer:
         else:
             self.run_folder.write_config(cfg)
         real = data.images[torch.randperm(len(data), generator=torch.Generator().manual_seed(t.seed))[:t.num_samples]]
-        health = HealthMonitor(real_diversity=mean_pairwise_distance(real.permute(0, 2, 3, 1).numpy()))
-        loop = _LoopState(self, family, batches, sample_z, notify, health, start_step, total)
+        health = HealthMonitor(real_diversity=mean_pairwise_distance(real.permute(0, 2, 3, 1).numpy()),
+                               d_loss_floor=family.winning_loss_floor)
+        loop = _LoopState(self, family, batches, sample_z, grid, notify, health, start_step, total)
         notify("on_start", RunStarted(self.run_folder.path, describe_device(device), start_step, total,
                                    batches.steps_per_epoch, tuple(m.key for m in family.metrics)))
         for w in warnings:
             notify("on_warning", w)
         return loop.run(control)
 
+    @staticmethod
+    def _with_classes(config: RunConfig, class_names: tuple[str, ...]) -> RunConfig:
+        """A conditional family's config with the data's class names (checked against a resumed run's)."""
+        if not family_class(config.model.family).takes_labels:
+            return config
+        if config.model.class_names and config.model.class_names != class_names:
+            raise RunError(f"the data set's classes changed since this run started (now {len(class_names)}: "
+                           f"{', '.join(class_names[:5])}…); a conditional run needs the same classes")
+        return config.replace(model={"class_names": class_names})
+
 
 class _LoopState:
     """One session of the loop: timing, metric sums and the periodic work."""
 
     def __init__(self, trainer: Trainer, family: Family, batches: DeviceBatches, sample_z: torch.Tensor,
-                 notify: _Broadcast, health: HealthMonitor, start_step: int, total: int):
+                 grid: SampleGrid, notify: _Broadcast, health: HealthMonitor, start_step: int, total: int):
         self.trainer, self.family, self.batches = trainer, family, batches
         self.run_folder = trainer.run_folder
         self.t = trainer.config.train
-        self.sample_z, self.notify, self.health = sample_z, notify, health
+        self.sample_z, self.grid, self.notify, self.health = sample_z, grid, notify, health
         self.start_step, self.step, self.total = start_step, start_step, total
         self.sums: dict[str, torch.Tensor] = {}
         self.count = 0
@@ -239,9 +252,9 @@ class _LoopState:
     # -- periodic work ----------------------------------------------------------------------------
 
     def _samples(self) -> None:
-        images = to_uint8(self.family.generate(self.sample_z))
+        images = to_uint8(self.family.generate(self.sample_z, self.grid.labels))
         path = self.run_folder.sample_path(self.step)
-        save_png(image_grid(images, columns=int(math.sqrt(len(images))) or 1), path)
+        save_png(image_grid(images, columns=self.grid.columns), path)
         report = SamplesReport(self.step, images, path, self._track_sefa())
         self.notify("on_samples", report)
         for warning in self.health.observe_samples(report):

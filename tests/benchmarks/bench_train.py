@@ -115,8 +115,8 @@ def engine_images_per_s(config: RunConfig, steps: int) -> float:
 
 CASES = {
     "MLP GAN 28 px (tutorial)": ({"family": "gan"}, {"image_size": 28, "channels": 1}, 400),
-    "DCGAN 28 px (tutorial, width 112)": ({"family": "dcgan"}, {"image_size": 28, "channels": 1}, 40),
-    "DCGAN 64 px RGB (width 64)": ({"family": "dcgan"}, {"image_size": 64, "channels": 3}, 12),
+    "DCGAN 28 px (tutorial, width 112)": ({"family": "dcgan", "width": None}, {"image_size": 28, "channels": 1}, 40),
+    "DCGAN 64 px RGB (width 64)": ({"family": "dcgan", "width": None}, {"image_size": 64, "channels": 3}, 12),
 }
 
 

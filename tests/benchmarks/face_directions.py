@@ -2,7 +2,7 @@
 
     python tests/benchmarks/face_directions.py [--minutes 4.5] [--run runs/<existing run>]
 
-Trains the default model (faces, MLP GAN, 28 px) on the CPU for at most ``--minutes`` (or takes an
+Trains the app's default model (faces, DCGAN width 32, 28 px) on the CPU for at most ``--minutes`` (or takes an
 existing run), then:
 - the supervised ``yaw`` direction (attribute model labels, conditional on the other factors) moves
   200 random z from -3 to +3 in 7 steps; the attribute model measures every image. Reported: the
@@ -51,14 +51,14 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=4.5)
     parser.add_argument("--run", help="measure this run instead of training one")
     parser.add_argument("--out", help="keep the trained run in this folder (default: a temporary one)")
-    parser.add_argument("--family", default="gan", help="family to train (default: gan, the app's default)")
-    parser.add_argument("--width", type=int, help="DCGAN width (default: the family's)")
+    parser.add_argument("--family", help="family to train (default: the app's default)")
+    parser.add_argument("--width", type=int, help="base channels (default: the app's default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run = args.run
         if run is None:
-            config = RunConfig().replace(model={"family": args.family, "width": args.width},
-                                         train={"epochs": 1000, "max_minutes": args.minutes, "device": "cpu"})
+            model = {key: value for key, value in (("family", args.family), ("width", args.width)) if value}
+            config = RunConfig().replace(model=model, train={"epochs": 1000, "max_minutes": args.minutes, "device": "cpu"})
             start = time.perf_counter()
             trainer = Trainer(config, out=args.out or tmp)
             ended = trainer.run()

@@ -11,7 +11,7 @@ from ganstudio.latent.directions import (Direction, DirectionsError, apply_direc
                                          fit_direction, latent_projection, load_directions, pca_directions,
                                          save_directions, sefa_directions, supervised_directions)
 from ganstudio.latent.walks import interpolation_path, lerp, slerp, traversal, traversal_strengths
-from ganstudio.models.dcgan import DCGANGenerator
+from ganstudio.models.conv import ConvDecoder
 from ganstudio.models.gan import MLPGenerator
 
 LATENT = 16
@@ -54,7 +54,7 @@ def test_sefa_on_random_weights_gives_sorted_orthonormal_eigenvectors():
 
 def test_latent_projection_folds_the_dcgan_batchnorm():
     torch.manual_seed(0)
-    g = DCGANGenerator(LATENT, 1, 28, width=8).eval()
+    g = ConvDecoder(LATENT, 1, 28, width=8).eval()
     bn = g.net[1]
     with torch.no_grad():  # non-trivial statistics, as after training
         bn.running_var.uniform_(0.5, 2.0)

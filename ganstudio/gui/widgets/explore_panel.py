@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.gui.render_service import RenderService
 from ganstudio.gui.widgets.candidate_grid import CandidateGrid
+from ganstudio.gui.widgets.conditioning_bar import ConditioningBar
 from ganstudio.gui.widgets.direction_list import DirectionList
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
@@ -23,6 +24,7 @@ from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.gui.widgets.z_sliders import ZSliders
 from ganstudio.latent.directions import SEFA_METRICS, fit_direction, load_directions, save_directions
 from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
+from ganstudio.latent.encoding import image_from_file, random_data_image
 from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
 from ganstudio.latent.render import mp4_encoder, save_gif, save_mp4, save_png
 from ganstudio.latent.snapshot import GeneratorSnapshot
@@ -52,6 +54,7 @@ class ExplorePanel(QWidget):
         self.current_image: np.ndarray | None = None
         self.strips: dict[int, np.ndarray] = {}
         self._shuffles = 0
+        self.label_choice = 0  # the class a conditional generator draws
         self._build()
         self._connect()
         self._set_enabled(False)
@@ -73,8 +76,10 @@ class ExplorePanel(QWidget):
         self.source_label = QLabel("No generator yet: start training or open a run.")
         self.source_label.setObjectName("exploreSource")
         self.source_label.setStyleSheet("font-weight: bold")
+        self.conditioning = ConditioningBar()
         top = QHBoxLayout()
-        for w in (QLabel("Generator:"), self.source, self.snapshot_button, self.follow, self.follow_seconds):
+        for w in (QLabel("Generator:"), self.source, self.snapshot_button, self.follow, self.follow_seconds,
+                  self.conditioning):
             top.addWidget(w)
         top.addSpacing(12)
         top.addWidget(self.source_label, 1)
@@ -165,6 +170,8 @@ class ExplorePanel(QWidget):
         self.renderer.ready.connect(self._on_rendered)
         self.renderer.failed.connect(self.message)
         self.source.activated.connect(self._on_source_chosen)
+        self.conditioning.label_chosen.connect(self._choose_label)
+        self.conditioning.encode_requested.connect(self._encode)
         self.snapshot_button.clicked.connect(self.snapshot_requested)
         self.follow.toggled.connect(self._update_follow)
         self.follow_seconds.valueChanged.connect(self._update_follow)
@@ -267,7 +274,10 @@ class ExplorePanel(QWidget):
     def set_snapshot(self, snapshot: GeneratorSnapshot) -> None:
         """Render from ``snapshot`` from now on; the codes and directions stay if the latent size fits."""
         fresh = self.snapshot is None or snapshot.latent_dim != self.state.latent_dim
+        if snapshot.label is not None and self.label_choice < len(snapshot.class_names):
+            snapshot = snapshot.with_label(self.label_choice)
         self.snapshot = snapshot
+        self.conditioning.show_for(snapshot)
         self.renderer.set_snapshot(snapshot)
         self.source_label.setText(f"Rendering from: {snapshot.source}")
         self._show_source()
@@ -284,6 +294,33 @@ class ExplorePanel(QWidget):
             self._render_candidates()
             self._render_current()
             self._render_strips()
+
+    @Slot(int)
+    def _choose_label(self, label: int) -> None:
+        self.label_choice = label
+        if self.snapshot is not None:
+            self.set_snapshot(self.snapshot)
+
+    @Slot(str)
+    def _encode(self, path: str) -> None:
+        """Encode an image file (or, for "", a random training image) and explore around its z."""
+        snapshot, seed = self.snapshot, self.seed.value() + self._shuffles
+
+        def work():
+            if path:
+                image = image_from_file(path, snapshot.image_shape)
+            else:
+                image = random_data_image(snapshot.config.data, seed)
+            return snapshot.encode(image[None])[0]
+
+        self.tasks.run(work, self._on_encoded, self.message)
+
+    @Slot(object)
+    def _on_encoded(self, code: np.ndarray) -> None:
+        self._shuffles += 1
+        self.chosen = code
+        self.state.set_base(code)
+        self.message.emit("Encoded a real image: the view shows the decoder's image of its z.")
 
     @Slot(int, float)
     def _set_component(self, index: int, value: float) -> None:

@@ -1,6 +1,6 @@
 """The run-setup panel: data set (with a preview of real images), family, sizes, optimiser and device.
 
-Its values are a :class:`RunConfig`; every default is the tutorial's.
+Its values are a :class:`RunConfig` and start at its defaults.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from ganstudio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from ganstudio.data import list_datasets
 from ganstudio.gui.widgets.image_view import ImageView
-from ganstudio.models import list_families
+from ganstudio.gui.widgets.family_options import FamilyOptionsBox
+from ganstudio.models import family_class, list_families
 from ganstudio.training.device import describe_device
 
 ROOT_HINTS = {"folder": "folder of images", "mnist": "torchvision root (optional)",
@@ -91,7 +92,9 @@ class SetupForm(QWidget):
         self.latent_dim = _spin(1, 4096, m.latent_dim)
         self.width = _spin(0, 1024, 0, 8)
         self.width.setSpecialValueText("default")
-        self.width.setToolTip("DCGAN base channels (default: 112 at 28 px, 64 at 32/64 px; 32 trains faster on a CPU)")
+        self.family_options = FamilyOptionsBox()
+        self.width.setToolTip("Base channels of convolutional families. 'default' is the family's own (DCGAN: the "
+                              "tutorial's 112 at 28 px, the paper's 64 at 32/64 px); 32 trains fast on a CPU")
 
         # Training.
         self.epochs = _spin(1, 100_000, t.epochs)
@@ -121,17 +124,20 @@ class SetupForm(QWidget):
             for label, field in rows:
                 form.addRow(label, field)
             layout.addWidget(group)
+            if title == "Model":
+                layout.addWidget(self.family_options)
         layout.addStretch(1)
 
         self._preview_timer = QTimer(self, singleShot=True, interval=300)
         self._preview_timer.timeout.connect(self._request_preview)
         self.browse.clicked.connect(self._choose_folder)
         self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
+        self.family.activated.connect(self._on_family_chosen)
         for box in (self.dataset, self.image_size, self.channels):
             box.currentIndexChanged.connect(self._preview_timer.start)
         self.root.editingFinished.connect(self._preview_timer.start)
         self.labels.toggled.connect(self._preview_timer.start)
-        self._on_dataset_changed()
+        self.set_config(RunConfig())
 
     # -- config <-> form ----------------------------------------------------------------------------
 
@@ -142,7 +148,7 @@ class SetupForm(QWidget):
             data=DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
                             channels=self.channels.currentData(), root=root, labels=self.labels.isChecked()),
             model=ModelConfig(family=self.family.currentData(), latent_dim=self.latent_dim.value(),
-                              width=self.width.value() or None),
+                              width=self.width.value() or None, options=self.family_options.values()),
             train=TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
                               lr_g=self.lr_g.value(), lr_d=self.lr_d.value(), beta1=self.beta1.value(),
                               beta2=self.beta2.value(), sample_every=self.sample_every.value(),
@@ -160,11 +166,22 @@ class SetupForm(QWidget):
         self.labels.setChecked(d.labels)
         self.latent_dim.setValue(m.latent_dim)
         self.width.setValue(m.width or 0)
+        self.family_options.show_family(self.family.currentData(), m.options)
         for box, value in ((self.epochs, t.epochs), (self.batch_size, t.batch_size), (self.lr_g, t.lr_g),
                            (self.lr_d, t.lr_d), (self.beta1, t.beta1), (self.beta2, t.beta2),
                            (self.sample_every, t.sample_every), (self.seed, t.seed)):
             box.setValue(value)
         self._on_dataset_changed()
+
+    @Slot()
+    def _on_family_chosen(self) -> None:
+        """A family picked by the person brings its paper's optimiser settings and its own options."""
+        name = self.family.currentData()
+        defaults = family_class(name).train_defaults()
+        for key, box in (("batch_size", self.batch_size), ("lr_g", self.lr_g), ("lr_d", self.lr_d),
+                         ("beta1", self.beta1), ("beta2", self.beta2)):
+            box.setValue(defaults[key])
+        self.family_options.show_family(name)
 
     # -- preview ------------------------------------------------------------------------------------
 

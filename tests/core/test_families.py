@@ -1,0 +1,167 @@
+"""Every GAN family: its declared interface, that it learns on faces, options and defaults, and the
+conditional and encoding extras."""
+
+import numpy as np
+import pytest
+import torch
+
+from ganstudio.config import RunConfig
+from ganstudio.data import load_dataset
+from ganstudio.errors import ConfigError
+from ganstudio.latent.directions import sefa_directions
+from ganstudio.latent.render import to_uint8
+from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.models import build_family, family_class, list_families
+from ganstudio.training.engine import Trainer
+
+FACES_CLASSES = load_dataset(RunConfig().data.__class__(num_images=60)).class_names
+
+
+def config_for(family: str, steps: int = 40, size: int = 28, channels: int = 1, **train) -> RunConfig:
+    """The family's own training defaults, on faces, on the CPU, width 16."""
+    return RunConfig().replace(
+        data={"dataset": "faces", "num_images": 3000, "image_size": size, "channels": channels},
+        model={"family": family, "width": 16},
+        train={**family_class(family).train_defaults(), "max_steps": steps, "epochs": 1000, "device": "cpu",
+               "sample_every": 10**6, "checkpoint_every": 10**6, **train})
+
+
+@pytest.mark.parametrize("size,channels", [(28, 1), (64, 3)])
+@pytest.mark.parametrize("name", list(list_families()))
+def test_family_reports_what_it_declares_at_both_sizes(name, size, channels):
+    cfg = config_for(name, size=size, channels=channels).replace(model={"width": 8, "class_names": FACES_CLASSES})
+    family = build_family(cfg.data, cfg.model, cfg.train, torch.device("cpu"))
+    real = torch.rand(6, channels, size, size) * 2 - 1
+    labels = torch.arange(6) % len(FACES_CLASSES)
+    for _ in range(2):
+        metrics = family.train_step(real, labels)
+    assert set(metrics) == {m.key for m in family.metrics}
+    assert all(v.ndim == 0 and torch.isfinite(v) for v in metrics.values())
+    images = family.generate(torch.randn(3, 100), labels[:3])
+    assert images.shape == (3, channels, size, size) and images.abs().max() <= 1
+    assert set(family.train_defaults()) == {"batch_size", "lr_g", "lr_d", "beta1", "beta2"}
+
+
+# Steps and the bound on (pixel FD after) / (before), from measured runs (ratio in brackets).
+LEARNING = {
+    "dcgan": (1000, 0.4),  # 0.16
+    "wgan": (600, 0.8),  # 0.60
+    "wgan-gp": (1200, 0.6),  # 0.41
+    "cgan": (1200, 0.6),  # 0.40
+    "ebgan": (1000, 0.4),  # 0.04
+    "began": (1000, 0.5),  # 0.22
+    "vae": (300, 0.5),  # 0.17-0.34
+}
+
+
+@pytest.mark.parametrize("name", list(LEARNING))
+def test_family_moves_samples_towards_the_data(tmp_path, pixel_fd, name):
+    """A short CPU run on faces brings the samples' pooled pixel statistics much closer to the data's
+    (Fréchet distance over 7×7 pooled images; the untrained generator is built as the trainer built it)."""
+    steps, bound = LEARNING[name]
+    config = config_for(name, steps)
+    trainer = Trainer(config, out=tmp_path)
+    assert trainer.run().step == steps
+    real = load_dataset(config.data).images[:1000].permute(0, 2, 3, 1).numpy()
+    torch.manual_seed(config.train.seed)
+    untrained = build_family(config.data, trainer.config.model, config.train, torch.device("cpu"))
+    z = torch.randn(1000, 100, generator=torch.Generator().manual_seed(5))
+    labels = torch.arange(1000) % 6
+    before = pixel_fd(to_uint8(untrained.generate(z, labels)), real)
+    after = pixel_fd(to_uint8(trainer.family.generate(z, labels)), real)
+    print(f"{name}: pixel FD {before:.3f} -> {after:.3f} ({after / before:.2f})")
+    assert after < bound * before
+
+
+def test_conditional_gan_draws_the_class_it_is_given(tmp_path):
+    """A labelled image folder of faces darkened ("dark") and lightened ("light"): after a short run,
+    the images drawn for each class have that class's brightness."""
+    from PIL import Image
+
+    faces = load_dataset(config_for("cgan").data.__class__(num_images=600)).images[:, 0].numpy()
+    dark, light = faces[:300] // 3, 255 - (255 - faces[300:]) // 3
+    for name, images in (("dark", dark), ("light", light)):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        for i, image in enumerate(images):
+            Image.fromarray(image).save(tmp_path / "data" / name / f"{i}.png")
+    config = config_for("cgan", 1500).replace(data={"dataset": "folder", "root": str(tmp_path / "data"),
+                                                   "labels": True, "num_images": None})
+    trainer = Trainer(config, out=tmp_path / "runs")
+    trainer.run()
+    assert trainer.config.model.class_names == ("dark", "light")
+    z = torch.randn(400, 100, generator=torch.Generator().manual_seed(1))
+    real_brightness = [float(dark.mean()), float(light.mean())]
+    for label in (0, 1):
+        fake = (trainer.family.generate(z, torch.full((400,), label)) + 1) * 127.5
+        print(f"class {label}: generated brightness {fake.mean():.0f}, real {real_brightness[label]:.0f}")
+        assert abs(float(fake.mean()) - real_brightness[label]) < 0.25 * abs(real_brightness[1] - real_brightness[0])
+
+
+def test_options_resolve_with_defaults_and_reject_bad_values():
+    wgan = family_class("wgan")
+    assert wgan.resolve_options({}) == {"n_critic": 5, "clip": 0.01}
+    assert wgan.resolve_options({"n_critic": 3.0}) == {"n_critic": 3, "clip": 0.01}
+    with pytest.raises(ConfigError, match="no option gamma"):
+        wgan.resolve_options({"gamma": 0.5})
+    with pytest.raises(ConfigError, match="must be in"):
+        family_class("began").resolve_options({"gamma": 3})
+    assert family_class("wgan-gp").train_defaults() == {"batch_size": 64, "lr_g": 1e-4, "lr_d": 1e-4,
+                                                         "beta1": 0.0, "beta2": 0.9}
+    assert family_class("dcgan").train_defaults() == {"batch_size": 60, "lr_g": 2e-4, "lr_d": 2e-4,
+                                                       "beta1": 0.5, "beta2": 0.999}
+
+
+def test_conditional_family_needs_classes(tmp_path):
+    config = config_for("cgan")
+    with pytest.raises(ConfigError, match="needs a data set with at least two classes"):
+        build_family(config.data, config.model, config.train, torch.device("cpu"))
+    image_dir = tmp_path / "flat"
+    image_dir.mkdir()
+    from PIL import Image
+    for i in range(4):
+        Image.new("L", (28, 28), i * 60).save(image_dir / f"{i}.png")
+    folder = config.replace(data={"dataset": "folder", "root": str(image_dir), "num_images": None})
+    with pytest.raises(ConfigError, match="needs a data set"):
+        Trainer(folder, out=tmp_path / "runs").run()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_conditional_run_draws_one_row_per_class_and_explores_by_class(tmp_path):
+    config = config_for("cgan", steps=20, sample_every=20).replace(data={"num_images": 600},
+                                                                  train={"batch_size": 30})
+    trainer = Trainer(config, out=tmp_path)
+    trainer.run()
+    assert trainer.config.model.class_names == FACES_CLASSES
+    assert RunConfig.load(trainer.run_folder.path / "config.json").model.class_names == FACES_CLASSES
+    grid = trainer.run_folder.list_samples()[-1][1]
+    from ganstudio.latent.render import read_png
+    image = read_png(grid)
+    assert image.shape[0] == 6 * (28 + 2) + 2 and image.shape[1] == 8 * (28 + 2) + 2  # 6 classes x 8
+
+    snapshot = GeneratorSnapshot.from_checkpoint(trainer.run_folder.path)
+    assert snapshot.class_names == FACES_CLASSES and snapshot.label == 0
+    z = np.random.default_rng(0).normal(size=(4, 100)).astype(np.float32)
+    first, other = snapshot.render(z), snapshot.with_label(3).render(z)
+    assert not np.array_equal(first, other)
+    assert np.array_equal(other, to_uint8(trainer.family.generate(torch.from_numpy(z), torch.full((4,), 3))))
+    directions = sefa_directions(snapshot.generator, 100, 3)  # z columns only, not the class ones
+    assert all(d.vector.shape == (100,) for d in directions)
+    with pytest.raises(ValueError):
+        snapshot.with_label(6)
+
+
+def test_vae_encodes_real_images_near_their_code(tmp_path):
+    """After a short run the decoder's image of encode(x) is much closer to x than images of random z."""
+    config = config_for("vae", steps=300)
+    trainer = Trainer(config, out=tmp_path)
+    trainer.run()
+    snapshot = GeneratorSnapshot.from_checkpoint(trainer.run_folder.path)
+    real = load_dataset(config.data).images[:64].permute(0, 2, 3, 1).numpy()
+    z = snapshot.encode(real)
+    assert z.shape == (64, 100)
+    err_encoded = np.abs(snapshot.render(z).astype(float) - real).mean()
+    err_random = np.abs(snapshot.render(np.random.default_rng(0).normal(size=(64, 100))).astype(float) - real).mean()
+    assert err_encoded < 0.6 * err_random, (err_encoded, err_random)
+    with pytest.raises(ValueError, match="no encoder"):
+        GeneratorSnapshot.of_family(build_family(config.data, RunConfig().model, config.train, "cpu"), 0,
+                                    config).encode(real)

@@ -1,0 +1,110 @@
+"""The app with the other families: the setup form offers their settings and defaults, and the
+explorer offers a class for conditional models and encoding for the VAE."""
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from ganstudio.config import RunConfig
+from ganstudio.gui.controllers import BackgroundTasks
+from ganstudio.gui.widgets.explore_panel import ExplorePanel
+from ganstudio.gui.widgets.setup_form import SetupForm
+from ganstudio.latent.render import save_png
+from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.training.engine import Trainer
+
+pytestmark = pytest.mark.gui
+
+
+def choose_family(form: SetupForm, name: str) -> None:
+    """What picking an entry of the family list does."""
+    index = form.family.findData(name)
+    form.family.setCurrentIndex(index)
+    form.family.activated.emit(index)
+
+
+def test_choosing_a_family_brings_its_defaults_and_settings(qtbot):
+    form = SetupForm()
+    qtbot.addWidget(form)
+    form.show()
+    assert form.config().model.family == "dcgan" and form.config().model.width == 32
+    assert not form.family_options.isVisible()  # DCGAN has no settings of its own
+
+    choose_family(form, "wgan-gp")
+    config = form.config()
+    assert (config.train.lr_g, config.train.beta1, config.train.beta2, config.train.batch_size) == (1e-4, 0.0, 0.9, 64)
+    assert form.family_options.isVisible() and set(form.family_options.boxes) == {"n_critic", "gp_weight"}
+    form.family_options.boxes["n_critic"].setValue(3)
+    assert form.config().model.options == {"n_critic": 3, "gp_weight": 10.0}
+
+    choose_family(form, "began")
+    form.family_options.boxes["gamma"].setValue(0.7)
+    config = form.config()
+    assert config.model.options["gamma"] == 0.7 and config.train.batch_size == 16
+
+    restored = SetupForm()
+    qtbot.addWidget(restored)
+    restored.set_config(config)
+    assert restored.config() == config
+
+    choose_family(form, "gan")
+    assert form.config().train.lr_g == 2e-4 and form.config().model.options == {}
+
+
+def trained(tmp_path, family, steps=30):
+    from conftest import make_small_config
+
+    trainer = Trainer(make_small_config(family, steps=steps), out=tmp_path)
+    trainer.run()
+    return trainer.run_folder.path
+
+
+@pytest.fixture
+def panel(qtbot):
+    tasks = BackgroundTasks()
+    panel = ExplorePanel(tasks)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    yield panel
+    panel.shutdown()
+    tasks.shutdown()
+
+
+def test_explorer_draws_the_chosen_class(qtbot, panel, tmp_path):
+    snapshot = GeneratorSnapshot.from_checkpoint(trained(tmp_path, "cgan"))
+    panel.set_snapshot(snapshot)
+    qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
+    bar = panel.conditioning
+    assert bar.classes.isVisible() and not bar.encode.isVisible()
+    assert [bar.classes.itemText(i) for i in range(bar.classes.count())] == list(snapshot.class_names)
+    before = panel.current_image.copy()
+
+    bar.classes.setCurrentIndex(4)
+    bar.classes.activated.emit(4)
+    qtbot.waitUntil(lambda: not np.array_equal(panel.current_image, before), timeout=5000)
+    expected = snapshot.with_label(4).render(panel.state.current()[None])[0]
+    qtbot.waitUntil(lambda: np.array_equal(panel.current_image, expected), timeout=5000)
+
+    panel.set_snapshot(GeneratorSnapshot.from_checkpoint(snapshot.checkpoint))  # a new snapshot keeps the class
+    assert panel.snapshot.label == 4 and bar.classes.currentIndex() == 4
+
+
+def test_explorer_encodes_a_real_image(qtbot, panel, tmp_path, monkeypatch):
+    snapshot = GeneratorSnapshot.from_checkpoint(trained(tmp_path, "vae", steps=60))
+    panel.set_snapshot(snapshot)
+    qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
+    bar = panel.conditioning
+    assert bar.encode.isVisible() and not bar.classes.isVisible()
+
+    from ganstudio.data import load_dataset
+    real = load_dataset(snapshot.config.data).images[7].permute(1, 2, 0).numpy()
+    save_png(real, tmp_path / "face.png")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "face.png"), ""))
+    bar.from_file.trigger()
+    expected = snapshot.encode(real[None])[0]
+    qtbot.waitUntil(lambda: np.allclose(panel.state.current(), expected, atol=1e-5), timeout=10_000)
+
+    before = panel.state.current().copy()
+    bar.from_data.trigger()
+    qtbot.waitUntil(lambda: not np.allclose(panel.state.current(), before), timeout=10_000)

@@ -311,7 +311,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_directions(args: argparse.Namespace) -> int:
     from ganstudio.latent.directions import save_directions
     from ganstudio.latent.discover import discover_directions
-    from ganstudio.latent.snapshot import GeneratorSnapshot
 
     if not args.output.lower().endswith(".json"):
         raise UserError(f"directions are written as JSON: give an output ending in .json, not '{args.output}'")
@@ -371,7 +370,6 @@ def cmd_traverse(args: argparse.Namespace) -> int:
 
     from ganstudio.latent.discover import strip, traversal_frames
     from ganstudio.latent.render import save_gif, save_mp4, save_png
-    from ganstudio.latent.snapshot import GeneratorSnapshot
 
     suffix = Path(args.output).suffix.lower()
     if suffix not in (".png", ".gif", ".mp4"):

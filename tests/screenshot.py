@@ -19,13 +19,14 @@ from PySide6.QtWidgets import QApplication
 
 from ganstudio.config import RunConfig
 from ganstudio.gui.main_window import MainWindow
+from ganstudio.models import family_class
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", type=Path)
     parser.add_argument("--seconds", type=float, default=90, help="training time before the picture")
-    parser.add_argument("--family", default="gan")
+    parser.add_argument("--family", help="default: the app's (dcgan, width 32)")
     parser.add_argument("--explore", action="store_true", help="picture the Explore tab")
     args = parser.parse_args()
 
@@ -33,9 +34,9 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp())
     window = MainWindow(runs_dir=scratch / "runs",
                         settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
-    width = {"width": 32} if args.family == "dcgan" else {}
-    window.setup.set_config(RunConfig().replace(model={"family": args.family, **width},
-                                                train={"epochs": 5, "sample_every": 100, "device": "cpu"}))
+    family = args.family or RunConfig().model.family
+    window.setup.set_config(RunConfig().replace(model={"family": family}, train={
+        **family_class(family).train_defaults(), "epochs": 5, "sample_every": 100, "device": "cpu"}))
     window.resize(1500, 900)
     window.show()
 

@@ -8,13 +8,11 @@ Conditional families give the fakes the real batch's labels.
 
 from __future__ import annotations
 
-from abc import abstractmethod
-
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from ganstudio.models.base import Family, MetricInfo
+from ganstudio.models.base import MetricInfo
+from ganstudio.models.two_networks import TwoNetworkFamily
 
 ADVERSARIAL_METRICS = (
     MetricInfo("loss_d", "D loss", "losses"),
@@ -28,7 +26,7 @@ def bce_with_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
-class AdversarialFamily(Family):
+class AdversarialFamily(TwoNetworkFamily):
     """G and D trained with Adam on the BCE objective. Subclasses build the two networks.
 
     ``joint_discriminator_pass``: run D once over real and fake concatenated (exactly the same maths
@@ -39,21 +37,6 @@ class AdversarialFamily(Family):
     joint_discriminator_pass = False
     winning_loss_floor = 0.05
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.G = self.place(self.build_generator())
-        self.D = self.place(self.build_discriminator())
-        self.opt_g = self.adam(self.G.parameters(), self.train_cfg.lr_g)
-        self.opt_d = self.adam(self.D.parameters(), self.train_cfg.lr_d)
-
-    @abstractmethod
-    def build_generator(self) -> nn.Module:
-        """z (N, latent_dim) -> image (N, C, H, W) in [-1, 1]."""
-
-    @abstractmethod
-    def build_discriminator(self) -> nn.Module:
-        """image (N, C, H, W) -> logit (N, 1)."""
-
     def generate_batch(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """G's training forward; conditional families pass the labels on."""
         return self.G(z)
@@ -61,16 +44,6 @@ class AdversarialFamily(Family):
     def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """D's logits (N, 1); conditional families pass the labels on."""
         return self.D(images)
-
-    @property
-    def generator(self) -> nn.Module:
-        return self.G
-
-    def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.G, "discriminator": self.D}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"generator": self.opt_g, "discriminator": self.opt_d}
 
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         n = real.shape[0]

@@ -24,8 +24,9 @@ import torch
 from torch import nn
 
 from ganstudio.models import register_family
-from ganstudio.models.base import Family, FamilyOption, MetricInfo
+from ganstudio.models.base import FamilyOption, MetricInfo
 from ganstudio.models.conv import AutoEncoder, ConvDecoder, elu
+from ganstudio.models.two_networks import TwoNetworkFamily
 
 
 def reconstruction_l1(images: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
@@ -34,7 +35,7 @@ def reconstruction_l1(images: torch.Tensor, reconstruction: torch.Tensor) -> tor
 
 
 @register_family("began")
-class BEGAN(Family):
+class BEGAN(TwoNetworkFamily):
     description = "boundary equilibrium GAN: auto-encoder D balanced by k_t; M_global tracks quality"
     channels_last = True
     metrics = (
@@ -52,25 +53,18 @@ class BEGAN(Family):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        channels, size, _ = self.image_shape
-        self.G = self.place(ConvDecoder(self.latent_dim, channels, size, self.width, "batch", elu))
-        self.D = self.place(AutoEncoder(channels, size, self.width, self.latent_dim, "batch", elu, elu))
-        self.opt_g = self.adam(self.G.parameters(), self.train_cfg.lr_g)
-        self.opt_d = self.adam(self.D.parameters(), self.train_cfg.lr_d)
         self.k = torch.zeros((), device=self.device)
 
     def default_width(self) -> int:
         return 64
 
-    @property
-    def generator(self) -> nn.Module:
-        return self.G
+    def build_generator(self) -> nn.Module:
+        channels, size, _ = self.image_shape
+        return ConvDecoder(self.latent_dim, channels, size, self.width, "batch", elu)
 
-    def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.G, "discriminator": self.D}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"generator": self.opt_g, "discriminator": self.opt_d}
+    def build_discriminator(self) -> nn.Module:
+        channels, size, _ = self.image_shape
+        return AutoEncoder(channels, size, self.width, self.latent_dim, "batch", elu, elu)
 
     def training_state(self) -> dict[str, float]:
         return {"k_t": float(self.k)}

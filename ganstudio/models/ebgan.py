@@ -20,9 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganstudio.models import register_family
-from ganstudio.models.base import Family, FamilyOption, MetricInfo
+from ganstudio.models.base import FamilyOption, MetricInfo
 from ganstudio.models.conv import AutoEncoder, ConvDecoder, dcgan_init_, leaky_relu, relu
 from ganstudio.models.dcgan import dcgan_default_width
+from ganstudio.models.two_networks import TwoNetworkFamily
 
 
 def energy(images: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
@@ -39,7 +40,7 @@ def pulling_away(codes: torch.Tensor) -> torch.Tensor:
 
 
 @register_family("ebgan")
-class EBGAN(Family):
+class EBGAN(TwoNetworkFamily):
     description = "energy-based GAN: an auto-encoder discriminator and a margin (Zhao et al. 2016)"
     channels_last = True
     metrics = (
@@ -61,27 +62,22 @@ class EBGAN(Family):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        channels, size, _ = self.image_shape
-        self.G = self.place(ConvDecoder(self.latent_dim, channels, size, self.width))
-        self.D = self.place(AutoEncoder(channels, size, self.width, self.latent_dim, "batch", leaky_relu, relu))
-        dcgan_init_(self.G)
-        dcgan_init_(self.D)
-        self.opt_g = self.adam(self.G.parameters(), self.train_cfg.lr_g)
-        self.opt_d = self.adam(self.D.parameters(), self.train_cfg.lr_d)
         self.pixels = math.prod(self.image_shape)  # energy / pixels = mean squared error per pixel
 
     def default_width(self) -> int:
         return dcgan_default_width(self.image_shape[1])
 
-    @property
-    def generator(self) -> nn.Module:
-        return self.G
+    def build_generator(self) -> nn.Module:
+        channels, size, _ = self.image_shape
+        g = ConvDecoder(self.latent_dim, channels, size, self.width)
+        dcgan_init_(g)
+        return g
 
-    def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.G, "discriminator": self.D}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"generator": self.opt_g, "discriminator": self.opt_d}
+    def build_discriminator(self) -> nn.Module:
+        channels, size, _ = self.image_shape
+        d = AutoEncoder(channels, size, self.width, self.latent_dim, "batch", leaky_relu, relu)
+        dcgan_init_(d)
+        return d
 
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         n = real.shape[0]

@@ -17,9 +17,10 @@ import torch
 from torch import nn
 
 from ganstudio.models import register_family
-from ganstudio.models.base import Family, FamilyOption, MetricInfo
+from ganstudio.models.base import FamilyOption, MetricInfo
 from ganstudio.models.conv import ConvDecoder, ConvEncoder, Norm, dcgan_init_
 from ganstudio.models.dcgan import dcgan_default_width
+from ganstudio.models.two_networks import TwoNetworkFamily
 
 N_CRITIC = FamilyOption("n_critic", "Critic steps per G step", 5, 1, 100,
                         "critic iterations for each generator update (n_critic)", integer=True)
@@ -30,28 +31,32 @@ WASSERSTEIN_METRICS = (
 )
 
 
-class CriticFamily(Family):
+class CriticFamily(TwoNetworkFamily):
     """G and a critic trained on the Wasserstein objective. Subclasses choose the critic's
     normalisation, its optimisers and what keeps it Lipschitz."""
 
     channels_last = True
+    discriminator_name = "critic"
     critic_norm: Norm = "batch"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        channels, size, _ = self.image_shape
-        self.G = self.place(ConvDecoder(self.latent_dim, channels, size, self.width))
-        self.D = self.place(ConvEncoder(channels, size, self.width, norm=self.critic_norm))
-        dcgan_init_(self.G)
-        dcgan_init_(self.D)
-        self.opt_g, self.opt_d = self.build_optimizers()
         self.critic_steps = 0  # since the last G update
 
     def default_width(self) -> int:
         return dcgan_default_width(self.image_shape[1])
 
-    def build_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        return self.adam(self.G.parameters(), self.train_cfg.lr_g), self.adam(self.D.parameters(), self.train_cfg.lr_d)
+    def build_generator(self) -> nn.Module:
+        channels, size, _ = self.image_shape
+        g = ConvDecoder(self.latent_dim, channels, size, self.width)
+        dcgan_init_(g)
+        return g
+
+    def build_discriminator(self) -> nn.Module:
+        channels, size, _ = self.image_shape
+        d = ConvEncoder(channels, size, self.width, norm=self.critic_norm)
+        dcgan_init_(d)
+        return d
 
     def lipschitz_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
         """A term added to the critic's loss, or None."""
@@ -59,16 +64,6 @@ class CriticFamily(Family):
 
     def after_critic_step(self) -> None:
         """Runs after each critic update (weight clipping)."""
-
-    @property
-    def generator(self) -> nn.Module:
-        return self.G
-
-    def networks(self) -> dict[str, nn.Module]:
-        return {"generator": self.G, "critic": self.D}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"generator": self.opt_g, "critic": self.opt_d}
 
     def training_state(self) -> dict[str, float]:
         return {"critic_steps": self.critic_steps}

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
-from ganstudio.config import RunConfig
 from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.gui.widgets.setup_form import SetupForm

@@ -1,7 +1,8 @@
-"""A disk cache of decoded or generated data sets under the user's cache folder.
+"""A disk cache of decoded or generated data sets, and of small trained helper networks, under the
+user's cache folder.
 
-Arrays are stored with ``numpy.savez`` and read with ``allow_pickle=False``: a cache file can never
-execute code. ``GANSTUDIO_CACHE`` overrides the folder (tests point it at a temp dir).
+Arrays are stored with ``numpy.savez`` and read with ``allow_pickle=False``, weights as safetensors
+with JSON beside them: a cache file can never execute code. ``GANSTUDIO_CACHE`` overrides the folder (tests point it at a temp dir).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import safetensors
+import safetensors.torch
+import torch
 
-from ganstudio.fileio import atomic_write_bytes
+from ganstudio.fileio import atomic_write_bytes, atomic_write_text
 
 
 def cache_dir() -> Path:
@@ -56,5 +60,28 @@ def save_arrays(kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         atomic_write_bytes(folder / f"{key}.npz", buffer.getvalue())
+    except OSError:
+        pass
+
+
+def load_module(kind: str, key: str, module: torch.nn.Module) -> dict | None:
+    """Load a cached module's weights (safetensors) into ``module``; returns its JSON metadata, or
+    None when absent, unreadable or of another shape (a miss)."""
+    folder = cache_dir() / kind
+    try:
+        meta = json.loads((folder / f"{key}.json").read_text())
+        module.load_state_dict(safetensors.torch.load_file(folder / f"{key}.safetensors"))
+        return meta
+    except (OSError, ValueError, KeyError, RuntimeError, safetensors.SafetensorError):
+        return None
+
+
+def save_module(kind: str, key: str, module: torch.nn.Module, meta: dict) -> None:
+    """Store a module's weights and JSON metadata (weights first: the JSON marks it complete)."""
+    folder = cache_dir() / kind
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(folder / f"{key}.safetensors", safetensors.torch.save(module.state_dict()))
+        atomic_write_text(folder / f"{key}.json", json.dumps(meta))
     except OSError:
         pass

@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
-import safetensors.torch
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -22,8 +21,7 @@ from torch.nn import functional as F
 from ganstudio.config import DataConfig
 from ganstudio.data import load_dataset
 from ganstudio.data.base import ImageSet
-from ganstudio.data.cache import cache_dir, cache_key
-from ganstudio.fileio import atomic_write_bytes, atomic_write_text
+from ganstudio.data.cache import cache_dir, cache_key, load_module, save_module
 from ganstudio.latent.directions import DirectionsError
 
 MODEL_VERSION = 1
@@ -112,22 +110,16 @@ def train_attribute_model(data: ImageSet, steps: int = 1000, batch_size: int = 1
 def attribute_model_for(config: DataConfig, data: ImageSet | None = None) -> AttributeModel:
     """The attribute model of a data configuration: from the cache, else trained (seconds) and cached."""
     key = cache_key(data=config.__dict__, version=MODEL_VERSION)
-    folder = cache_dir() / "attributes"
-    weights, meta = folder / f"{key}.safetensors", folder / f"{key}.json"
+    kind = "attributes"
     try:
-        info = json.loads(meta.read_text())
+        info = json.loads((cache_dir() / kind / f"{key}.json").read_text())
         net = AttributeNet(config.channels, len(info["names"]))
-        net.load_state_dict(safetensors.torch.load_file(weights))
+    except (OSError, ValueError, KeyError, TypeError):
+        info = None
+    if info is not None and load_module(kind, key, net) is not None:
         return AttributeModel(net.eval().requires_grad_(False), tuple(info["names"]), info["kind"],
                               np.asarray(info["mean"], np.float32), np.asarray(info["std"], np.float32))
-    except (OSError, ValueError, KeyError, RuntimeError, safetensors.SafetensorError):
-        pass  # absent or unreadable: a cache miss
     model = train_attribute_model(data if data is not None else load_dataset(config))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(weights, safetensors.torch.save(model.net.state_dict()))
-        atomic_write_text(meta, json.dumps({"names": model.names, "kind": model.kind,
-                                            "mean": model.mean.tolist(), "std": model.std.tolist()}))
-    except OSError:
-        pass  # a cache that cannot be written is not an error
+    save_module(kind, key, model.net, {"names": model.names, "kind": model.kind, "mean": model.mean.tolist(),
+                                       "std": model.std.tolist()})
     return model

@@ -1,0 +1,158 @@
+"""Feature networks for FID-like measures: images -> vectors. Numbers from different networks are
+never mixed: each network has a ``name`` that the metric keys carry (``fid_domain``, ``fid_inception``).
+
+- ``domain``: trained by the app on the run's own real images, so every data set - built-in, offline
+  or private - gets a quality curve. With known factors (faces) or classes it is the attribute model
+  (ganstudio.latent.attributes), read at its 128-d penultimate layer; without labels, the code of a
+  small auto-encoder. Both are trained once per data configuration (seconds) and cached.
+- ``inception``: torchvision's Inception-v3 (ImageNet weights, 2048-d pool features), the network of
+  the standard FID (Heusel et al., arXiv 1706.08500; these weights differ slightly from the
+  TensorFlow ones of published FIDs). The weights download once; offline, FeaturesUnavailable says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganstudio.config import DataConfig
+from ganstudio.data import load_dataset
+from ganstudio.data.base import ImageSet
+from ganstudio.data.cache import cache_key, load_module, save_module
+from ganstudio.errors import UserError
+from ganstudio.latent.attributes import AttributeModel, AttributeNet, attribute_model_for
+
+FEATURE_KINDS = ("domain", "inception")
+AUTOENCODER_VERSION = 1
+
+
+class FeaturesUnavailable(UserError):
+    """A feature network cannot be had here (e.g. Inception weights offline)."""
+
+
+@dataclass(frozen=True)
+class FeatureNetwork:
+    name: str  # "domain" or "inception": the suffix of the metric keys
+    description: str  # in words, for plot titles and the CLI
+    net: nn.Module  # (N, C, H, W) in [-1, 1] -> (N, D); CPU, eval mode
+    attributes: AttributeModel | None = None  # factor or class coverage come from it
+
+    @torch.no_grad()
+    def features(self, images: np.ndarray, batch_size: int = 250) -> torch.Tensor:
+        """(N, H, W, C) uint8 -> (N, D) float32."""
+        x = torch.from_numpy(np.array(images, np.float32)).permute(0, 3, 1, 2) / 127.5 - 1.0
+        return torch.cat([self.net(chunk).float() for chunk in x.split(batch_size)])
+
+
+class Penultimate(nn.Module):
+    """An AttributeNet without its output layer: its 128-d hidden features."""
+
+    def __init__(self, net: AttributeNet):
+        super().__init__()
+        self.attribute_net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] > 32:
+            x = F.adaptive_avg_pool2d(x, 32)
+        return self.attribute_net.net[:-1](x)
+
+
+class FeatureAutoEncoder(nn.Module):
+    """For data without labels: an AttributeNet trunk encodes to 128 numbers, an MLP decodes a 16×16
+    version of the image from them."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+        self.encoder = AttributeNet(channels, 128)
+        self.decoder = nn.Sequential(nn.Linear(128, 512), nn.LeakyReLU(0.2), nn.Linear(512, channels * 256), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        code = self.encoder(x)
+        return self.decoder(code).view(-1, self.channels, 16, 16), code
+
+
+class _Encoder(nn.Module):
+    def __init__(self, autoencoder: FeatureAutoEncoder):
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.autoencoder.encoder(x)
+
+
+def train_feature_autoencoder(data: ImageSet, steps: int = 1000, batch_size: int = 128, seed: int = 0) -> FeatureAutoEncoder:
+    torch.manual_seed(seed)
+    model = FeatureAutoEncoder(data.images.shape[1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    rng = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        x = data.images[torch.randint(len(data), (batch_size,), generator=rng)].float().div_(127.5).sub_(1.0)
+        reconstruction, _ = model(x)
+        loss = F.mse_loss(reconstruction, F.adaptive_avg_pool2d(x, 16))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return model.eval().requires_grad_(False)
+
+
+def domain_features(config: DataConfig, data: ImageSet | None = None) -> FeatureNetwork:
+    """The run's own feature network (trained now, or from the cache)."""
+    data = data if data is not None else load_dataset(config)
+    if data.factors or data.labels is not None:
+        model = attribute_model_for(config, data)
+        what = "factors" if model.kind == "factors" else "classes"
+        return FeatureNetwork("domain", f"domain features (a net trained on this data's {what})",
+                              Penultimate(model.net).eval(), model)
+    key = cache_key(data=config.__dict__, version=AUTOENCODER_VERSION)
+    autoencoder = FeatureAutoEncoder(config.channels)
+    if load_module("feature-autoencoders", key, autoencoder) is None:
+        autoencoder = train_feature_autoencoder(data)
+        save_module("feature-autoencoders", key, autoencoder, {"channels": config.channels})
+    return FeatureNetwork("domain", "domain features (an auto-encoder trained on this data)",
+                          _Encoder(autoencoder.eval().requires_grad_(False)))
+
+
+class _InceptionPool(nn.Module):
+    """[-1, 1] images of any size and channel count -> Inception-v3's 2048-d pool features."""
+
+    def __init__(self, inception: nn.Module):
+        super().__init__()
+        inception.fc = nn.Identity()
+        self.inception = inception.eval()
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x.expand(-1, 3, -1, -1) + 1) / 2
+        x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
+        return self.inception((x - self.mean) / self.std)
+
+
+def inception_features() -> FeatureNetwork:
+    """Inception-v3 with ImageNet weights (downloaded once by torchvision into the torch cache)."""
+    from torchvision.models import Inception_V3_Weights, inception_v3
+
+    try:
+        net = inception_v3(weights=Inception_V3_Weights.IMAGENET1K_V1, aux_logits=True)
+    except Exception as e:  # noqa: BLE001  urllib, SSL and file errors all mean "no weights here"
+        raise FeaturesUnavailable(
+            f"the Inception weights are not available ({type(e).__name__}: {e}); they download once "
+            "with an internet connection. Using the domain features instead.") from None
+    return FeatureNetwork("inception", "Inception-v3 features (ImageNet weights)", _InceptionPool(net))
+
+
+def feature_network(kind: str, config: DataConfig, data: ImageSet | None = None) -> tuple[FeatureNetwork, str | None]:
+    """(network, a note for the person or None). Inception that cannot be had falls back to domain."""
+    if kind not in FEATURE_KINDS:
+        raise UserError(f"unknown features '{kind}'; choose one of: {', '.join(FEATURE_KINDS)}")
+    if kind == "inception":
+        try:
+            return inception_features(), None
+        except FeaturesUnavailable as e:
+            return domain_features(config, data), str(e)
+    return domain_features(config, data), None

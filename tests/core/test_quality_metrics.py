@@ -1,0 +1,96 @@
+"""Quality measures: the Fréchet distance, KID, precision/recall, the feature networks and evaluate."""
+
+import numpy as np
+import pytest
+import torch
+
+from ganstudio.config import DataConfig
+from ganstudio.data import load_dataset
+from ganstudio.metrics.features import FeaturesUnavailable, domain_features, feature_network
+from ganstudio.metrics.frechet import frechet_distance
+from ganstudio.metrics.kid import kernel_inception_distance
+from ganstudio.metrics.precision_recall import precision_recall
+
+
+def gaussian(n, mean, scales, rotation, seed):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(n, len(scales), generator=g, dtype=torch.float64) * torch.as_tensor(scales) + mean) @ rotation.T
+
+
+def test_frechet_distance_matches_the_closed_form_for_known_gaussians():
+    """For Gaussians with covariances diagonal in one basis, d² = ‖μa − μb‖² + Σ (σa − σb)²; the
+    estimate from 200k samples matches it (and a shared rotation changes nothing)."""
+    d = 4
+    rotation = torch.linalg.qr(torch.randn(d, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64))[0]
+    sa, sb = torch.tensor([1.0, 2.0, 0.5, 1.5]), torch.tensor([2.0, 1.0, 1.0, 0.5])
+    mu_a, mu_b = torch.tensor([0.0, 1.0, 0.0, 0.0]), torch.tensor([1.0, 0.0, 0.0, 2.0])
+    expected = float((mu_a - mu_b).square().sum() + (sa - sb).square().sum())
+    a = gaussian(200_000, mu_a, sa, rotation, 1)
+    b = gaussian(200_000, mu_b, sb, rotation, 2)
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=0.02)
+    assert abs(frechet_distance(a, a)) < 1e-6
+
+
+def test_fid_and_kid_grow_as_a_set_is_blended_with_noise():
+    g = torch.Generator().manual_seed(3)
+    real = torch.randn(1500, 16, generator=g) @ torch.randn(16, 16, generator=g)
+    other = torch.randn(1500, 16, generator=g) @ torch.randn(16, 16, generator=g)
+    noise = (torch.randn(1500, 16, generator=g) + 2) * real.std()  # shifted and scaled: plainly other
+    fids, kids = [], []
+    for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
+        blended = (1 - alpha) * real[:750] + alpha * noise[:750]
+        fids.append(frechet_distance(real[750:], blended))
+        kids.append(kernel_inception_distance(real[750:], blended, subsets=5, subset_size=500)[0])
+    assert all(x < y for x, y in zip(fids, fids[1:])), fids
+    assert all(x < y for x, y in zip(kids, kids[1:])), kids
+    assert fids[0] < 0.05 * fids[-1] and abs(kids[0]) < 0.02 * kids[-1]
+    assert frechet_distance(real, other) > 0  # a different distribution is not at zero
+
+
+def test_kid_is_unbiased_for_small_samples():
+    """Two small samples of one distribution: KID averages to 0 (FID would be positive)."""
+    g = torch.Generator().manual_seed(4)
+    values = [kernel_inception_distance(torch.randn(50, 8, generator=g), torch.randn(50, 8, generator=g),
+                                        subsets=1, subset_size=50)[0] for _ in range(200)]
+    assert abs(np.mean(values)) < 3 * np.std(values) / np.sqrt(len(values))
+
+
+def test_precision_recall_of_real_against_real_and_of_a_collapsed_generator():
+    g = torch.Generator().manual_seed(5)
+    real, real_again = torch.randn(1000, 8, generator=g), torch.randn(1000, 8, generator=g)
+    assert precision_recall(real, real) == (1.0, 1.0)
+    precision, recall = precision_recall(real, real_again)
+    assert precision > 0.85 and recall > 0.85
+    collapsed = real[:1].repeat(1000, 1) + 0.01 * torch.randn(1000, 8, generator=g)  # always the same image
+    precision, recall = precision_recall(real, collapsed)
+    assert precision > 0.9 and recall < 0.05
+
+
+def test_domain_features_separate_real_faces_from_noise():
+    config = DataConfig(num_images=3000)
+    features = domain_features(config)
+    assert features.name == "domain" and features.attributes is not None
+    images = load_dataset(config).images.permute(0, 2, 3, 1).numpy()
+    a, b = features.features(images[:1000]), features.features(images[1000:2000])
+    noise = np.random.default_rng(0).integers(0, 256, images[:1000].shape, dtype=np.uint8)
+    assert a.shape == (1000, 128)
+    assert frechet_distance(a, b) < 0.05 * frechet_distance(a, features.features(noise))
+
+
+def test_unlabelled_data_get_an_autoencoder_and_inception_falls_back_offline(tmp_path, monkeypatch):
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        Image.fromarray(rng.integers(0, 256, (28, 28), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    config = DataConfig(dataset="folder", root=str(tmp_path))
+    features = domain_features(config)
+    assert "auto-encoder" in features.description and features.attributes is None
+    assert features.features(np.zeros((3, 28, 28, 1), np.uint8)).shape == (3, 128)
+
+    import ganstudio.metrics.features as module
+
+    def offline():
+        raise FeaturesUnavailable("the Inception weights are not available (URLError: offline)")
+    monkeypatch.setattr(module, "inception_features", offline)
+    fallback, note = feature_network("inception", config)
+    assert fallback.name == "domain" and "not available" in note

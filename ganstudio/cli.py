@@ -5,6 +5,7 @@
     ganstudio sample runs/<run> -n 64 -o grid.png
     ganstudio directions runs/<run> --method sefa -k 10 -o dirs.json
     ganstudio traverse runs/<run> --direction dirs.json:0 --seed 3 -o strip.png
+    ganstudio eval runs/<run> [--features inception]
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threads", type=int, metavar="N", help="CPU threads for training")
     g.add_argument("--sample-every", type=int, metavar="N", help="steps between sample grids (default: 200)")
     g.add_argument("--checkpoint-every", type=int, metavar="N", help="steps between checkpoints (default: 1000)")
+    g.add_argument("--eval-every", type=int, metavar="N",
+                   help="steps between quality evaluations (FID, KID, precision/recall; default: 1000; 0: off)")
+    g.add_argument("--eval-samples", type=int, metavar="N", help="images per quality evaluation (default: 1000)")
+    g.add_argument("--eval-features", choices=("domain", "inception"),
+                   help="feature network of the quality measures (default: domain)")
+    g.add_argument("--stop-after-no-improvement", type=int, metavar="K",
+                   help="stop when the FID has not improved for K evaluations (default: never)")
     g = train.add_argument_group("where")
     g.add_argument("--out", default="runs", metavar="DIR", help="parent folder of new runs (default: runs/)")
     g.add_argument("--resume", metavar="RUN", help="continue this run folder from its latest checkpoint")
@@ -112,6 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
                             help="conditional models: the class to explore (default: the first)")
     directions.add_argument("-o", "--output", required=True, metavar="FILE.json", help="where to write them")
 
+    evaluate = sub.add_parser("eval", help="measure the sample quality of a trained run",
+                              description="FID, KID, precision and recall of a checkpoint's samples against the "
+                                          "run's real images, in a feature network's space; for faces also how "
+                                          "well each factor is covered, for labelled data the classes.")
+    evaluate.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    evaluate.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
+    evaluate.add_argument("-n", type=int, default=2000, help="generated and real images (default: 2000)")
+    evaluate.add_argument("--features", choices=("domain", "inception"), default="domain",
+                          help="domain: a net trained on the run's data (works offline); inception: "
+                               "Inception-v3, downloaded once (default: domain)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the generated and real samples")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
     traverse = sub.add_parser("traverse", help="render a strip of images along a direction",
                               description="Move one z along a direction from -RANGE to +RANGE and render "
                                           "the images as one row (.png) or an animation (.gif).")
@@ -136,7 +157,8 @@ _DATA_ARGS = {"dataset": "dataset", "data_root": "root", "image_size": "image_si
               "num_images": "num_images", "labels": "labels"}
 _MODEL_ARGS = {"family": "family", "latent_dim": "latent_dim", "width": "width"}
 _TRAIN_ARGS = ("epochs", "max_steps", "max_minutes", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "seed",
-               "device", "amp", "threads", "sample_every", "checkpoint_every")
+               "device", "amp", "threads", "sample_every", "checkpoint_every", "eval_every", "eval_samples",
+               "eval_features", "stop_after_no_improvement")
 
 
 def _given(args: argparse.Namespace, names) -> dict:
@@ -192,7 +214,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         ended = trainer.run(control, callbacks=[printer])
     finally:
         signal.signal(signal.SIGINT, previous)
-    return 0 if ended.reason in ("finished", "stopped", "time_limit") else 1
+    return 0 if ended.reason in ("finished", "stopped", "time_limit", "no_improvement") else 1
 
 
 class TerminalProgress(TrainerCallback):
@@ -229,6 +251,10 @@ class TerminalProgress(TrainerCallback):
     def on_warning(self, e):
         self.note(f"Warning: {e.message}")
 
+    def on_quality(self, e):
+        values = ", ".join(f"{k} {v:.3g}" for k, v in e.values.items() if not k.startswith("coverage_"))
+        self.note(f"Quality at step {e.step} ({e.features}, {e.seconds:.1f} s): {values}")
+
     def on_end(self, e):
         self.note(e.message + (f"\nCheckpoint: {e.checkpoint}" if e.checkpoint else ""))
 
@@ -259,6 +285,9 @@ class JsonLinesProgress(TrainerCallback):
 
     def on_warning(self, e):
         self._emit("warning", step=e.step, kind=e.kind, message=e.message)
+
+    def on_quality(self, e):
+        self._emit("quality", step=e.step, features=e.features, seconds=e.seconds, **e.values)
 
     def on_end(self, e):
         self._emit("end", step=e.step, reason=e.reason, message=e.message, checkpoint=e.checkpoint)
@@ -394,6 +423,33 @@ def cmd_traverse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import torch
+
+    from ganstudio.data import load_dataset
+    from ganstudio.latent.snapshot import GeneratorSnapshot
+    from ganstudio.metrics.evaluate import evaluate
+    from ganstudio.metrics.features import feature_network
+
+    if args.n < 10:
+        raise UserError("-n must be at least 10")
+    start = time.perf_counter()
+    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    data = load_dataset(snapshot.config.data)
+    features, note = feature_network(args.features, snapshot.config.data, data)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed + 2))[:args.n]
+    values = evaluate(snapshot, data.images[order].permute(0, 2, 3, 1).numpy(), features, args.n, args.seed)
+    if args.json:
+        print(json.dumps({"step": snapshot.step, "features": features.name, **values}))
+        return 0
+    print(f"{snapshot.source}: {args.n} samples, {features.description} ({time.perf_counter() - start:.1f} s)")
+    for key, value in values.items():
+        print(f"  {key:<24} {value:.4g}")
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from ganstudio.gui.app import run_app
 
@@ -404,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": cmd_train, "sample": cmd_sample, "directions": cmd_directions, "traverse": cmd_traverse,
-               "gui": cmd_gui, None: cmd_gui}[args.command]
+               "eval": cmd_eval, "gui": cmd_gui, None: cmd_gui}[args.command]
     try:
         return command(args)
     except UserError as e:

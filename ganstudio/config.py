@@ -78,6 +78,10 @@ class TrainConfig:
     sample_every: int = 200  # steps between sample grids
     num_samples: int = 64  # fixed z for the sample grid (8x8)
     checkpoint_every: int = 1000  # steps between checkpoints (one is always saved at the end)
+    eval_every: int = 1000  # steps between quality evaluations (FID, KID, precision/recall); 0: off
+    eval_samples: int = 1000  # generated and real images per evaluation
+    eval_features: str = "domain"  # domain | inception (falls back to domain when unavailable)
+    stop_after_no_improvement: int = 0  # stop when the FID has not improved for this many evaluations; 0: never
     keep_checkpoints: int = 3
 
     def __post_init__(self) -> None:
@@ -86,6 +90,12 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', ' ')} must be at least 1")
+        if self.eval_every < 0 or self.stop_after_no_improvement < 0:
+            raise ConfigError("eval every and stop after no improvement must be 0 (off) or more")
+        if self.eval_samples < 10:
+            raise ConfigError("eval samples must be at least 10")
+        if self.eval_features not in ("domain", "inception"):
+            raise ConfigError(f"eval features must be domain or inception, not {self.eval_features}")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError("max steps must be at least 1")
         if self.max_minutes is not None and self.max_minutes <= 0:

@@ -22,7 +22,7 @@ def make_small_config(family: str = "gan", steps: int = 40, **train):
         data={"dataset": "faces", "num_images": 600},
         model={"family": family, "width": 8},
         train={"max_steps": steps, "batch_size": 30, "sample_every": 20, "checkpoint_every": 1000,
-               "device": "cpu", **train},
+               "eval_every": 0, "device": "cpu", **train},
     )
 
 

@@ -41,6 +41,7 @@ class TrainingController(QObject):
     samples = Signal(object)
     checkpoint = Signal(object)
     warning = Signal(object)
+    quality = Signal(object)
     ended = Signal(object)
     snapshot = Signal(object)
     failed = Signal(str)
@@ -66,7 +67,7 @@ class TrainingController(QObject):
             raise RuntimeError("a training run is already going")
         self._control = TrainingControl()
         worker = TrainingWorker(make_trainer, self._control)
-        for name in ("started", "step", "samples", "checkpoint", "warning", "ended", "snapshot", "failed"):
+        for name in ("started", "step", "samples", "checkpoint", "warning", "quality", "ended", "snapshot", "failed"):
             getattr(worker, name).connect(getattr(self, name))  # signal -> signal, queued to this thread
         self._worker = worker
         self._thread = _start_in_thread(worker)

@@ -17,6 +17,7 @@ from ganstudio.errors import UserError
 from ganstudio.gui.controllers import BackgroundTasks, TrainingController
 from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.gui.widgets.loss_plot import MetricPlots
+from ganstudio.gui.widgets.quality_panel import QualityPanel
 from ganstudio.gui.widgets.progress_panel import ProgressPanel
 from ganstudio.gui.widgets.sample_panel import SamplePanel
 from ganstudio.gui.widgets.setup_form import SetupForm
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.progress = ProgressPanel()
         self.warnings = WarningsPanel()
         self.explore = ExplorePanel(self.tasks)
+        self.quality = QualityPanel()
 
         self._build_layout()
         self._build_actions()
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(train, "Train")
         self.tabs.addTab(self.explore, "Explore")
+        self.tabs.addTab(self.quality, "Quality")
         self.setCentralWidget(self.tabs)
 
         scroll = QScrollArea()
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         c.samples.connect(self._on_samples)
         c.checkpoint.connect(self._on_checkpoint)
         c.warning.connect(self._on_warning)
+        c.quality.connect(self.quality.add_report)
         c.ended.connect(self._on_ended)
         c.failed.connect(self._on_failed)
         c.snapshot.connect(self.explore.set_snapshot)
@@ -251,6 +255,7 @@ class MainWindow(QMainWindow):
         self.plots.set_steps_per_epoch(steps_per_epoch)
         for record in records:
             self.plots.add_report(record["step"], record)
+        self.quality.set_history(records)
         self.samples.timeline.set_history(run.list_samples())
         checkpoints = run.list_checkpoints()
         self.explore.set_checkpoints(checkpoints)
@@ -302,6 +307,7 @@ class MainWindow(QMainWindow):
         self.run_config, self.run_folder = config, run
         self.samples.clear()
         self.plots.set_metrics(family_class(config.model.family).metrics)
+        self.quality.clear()
         self.explore.set_sefa_history([])
         self.progress.reset()
         self.run_label.setText(f"Run: {run.path}" if run else "starting a new run…")

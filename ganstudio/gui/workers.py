@@ -42,6 +42,9 @@ class _SignalRelay(TrainerCallback):
     def on_warning(self, event):
         self.worker.warning.emit(event)
 
+    def on_quality(self, event):
+        self.worker.quality.emit(event)
+
     def on_end(self, event):
         self.worker.ended.emit(event)
 
@@ -57,6 +60,7 @@ class TrainingWorker(QObject):
     samples = Signal(object)  # SamplesReport
     checkpoint = Signal(object)  # CheckpointSaved
     warning = Signal(object)  # TrainingWarning
+    quality = Signal(object)  # QualityReport
     ended = Signal(object)  # RunEnded
     snapshot = Signal(object)  # GeneratorSnapshot (a copy the worker never touches again)
     failed = Signal(str)

@@ -3,14 +3,17 @@
 - Discriminator winning: D's loss stays near 0 (D(x) ~ 1, D(G(z)) ~ 0) for many steps, so G gets
   almost no gradient (Goodfellow et al. 2014, sec. 3; Arjovsky & Bottou, arXiv 1701.04862).
 - Mode collapse: the fixed-z samples look alike; their mean pairwise distance falls far below that of
-  the same number of real images.
+  the same number of real images; or, from the quality evaluations, recall (coverage of the real
+  data) falls far below its best.
+- Oscillation: the FID goes up and down by a large amount over the last evaluations.
+- No progress: the FID has not improved on its best for a number of evaluations.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ganstudio.training.events import SamplesReport, StepReport, TrainingWarning
+from ganstudio.training.events import QualityReport, SamplesReport, StepReport, TrainingWarning
 
 
 def mean_pairwise_distance(images: np.ndarray) -> float:
@@ -26,8 +29,12 @@ class HealthMonitor:
     """Feed it reports; it returns warnings, each once per episode (again only after recovery)."""
 
     def __init__(self, real_diversity: float, d_loss_floor: float | None = 0.05, winning_steps: int = 300,
-                 collapse_ratio: float = 0.3, warmup_steps: int = 400):
+                 collapse_ratio: float = 0.3, warmup_steps: int = 400, stall_evaluations: int = 5,
+                 oscillation_window: int = 6):
         self.real_diversity = real_diversity
+        self.stall_evaluations, self.oscillation_window = stall_evaluations, oscillation_window
+        self._fids: list[tuple[int, float]] = []
+        self._best_recall = 0.0
         self.d_loss_floor, self.winning_steps = d_loss_floor, winning_steps
         self.collapse_ratio, self.warmup_steps = collapse_ratio, warmup_steps
         self._low_since: int | None = None
@@ -66,3 +73,41 @@ class HealthMonitor:
             f"Possible mode collapse: the samples look alike (their diversity is {ratio:.0%} of the "
             "real images'). Training may recover; if not, try a lower learning rate, a larger batch, "
             "or restart from an earlier checkpoint.")
+
+    def observe_quality(self, report: QualityReport) -> list[TrainingWarning]:
+        fid = next((v for k, v in report.values.items() if k.startswith("fid_")), None)
+        recall = next((v for k, v in report.values.items() if k.startswith("recall_")), None)
+        precision = next((v for k, v in report.values.items() if k.startswith("precision_")), 0.0)
+        warnings: list[TrainingWarning] = []
+        if recall is not None:
+            self._best_recall = max(self._best_recall, recall)
+            # Collapse: recall far below its best, or near zero while the samples themselves look real
+            # (noise from an untrained generator has neither precision nor recall).
+            collapsed = (self._best_recall >= 0.2 and recall < 0.4 * self._best_recall) or (
+                recall < 0.05 and precision > 0.3)
+            warnings += self._once(
+                "recall_collapse", collapsed, report.step,
+                f"The generator covers less and less of the data: recall fell to {recall:.0%} from "
+                f"{self._best_recall:.0%} (mode collapse). Try a lower learning rate, a WGAN-GP family, or "
+                "resume from an earlier checkpoint.")
+        if fid is None:
+            return warnings
+        self._fids.append((report.step, fid))
+        best_index = min(range(len(self._fids)), key=lambda i: self._fids[i][1])
+        since_best = len(self._fids) - 1 - best_index
+        best_step, best_fid = self._fids[best_index]
+        warnings += self._once(
+            "no_progress", since_best >= self.stall_evaluations, report.step,
+            f"No progress in quality: the FID has not improved on {best_fid:.3g} (step {best_step:,}) for "
+            f"{since_best} evaluations. Training longer may not help: try a lower learning rate, or stop and "
+            f"resume from the best checkpoint.")
+        recent = [v for _, v in self._fids[-self.oscillation_window:]]
+        turns = sum((b - a) * (c - b) < 0 for a, b, c in zip(recent, recent[1:], recent[2:]))
+        swinging = (len(recent) == self.oscillation_window and turns >= self.oscillation_window - 3
+                    and max(recent) - min(recent) > 0.5 * min(recent))
+        warnings += self._once(
+            "oscillation", swinging, report.step,
+            "The quality oscillates: the FID goes up and down by more than half its best value between "
+            "evaluations. The players may be circling each other: try lower learning rates (both), or "
+            "for the classic GAN a smaller discriminator learning rate.")
+        return warnings

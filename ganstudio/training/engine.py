@@ -22,14 +22,15 @@ from ganstudio.errors import RunError
 from ganstudio.latent.directions import SefaTracker
 from ganstudio.latent.render import image_grid, save_png, to_uint8
 from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.metrics.evaluator import QualityEvaluator
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.models import build_family, family_class
 from ganstudio.models.base import Family, SampleGrid
 from ganstudio.training.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device
-from ganstudio.training.events import (CheckpointSaved, RunEnded, RunStarted, SamplesReport, StepReport,
-                                       TrainingWarning)
+from ganstudio.training.events import (CheckpointSaved, QualityReport, RunEnded, RunStarted, SamplesReport,
+                                       StepReport, TrainingWarning)
 from ganstudio.training.runs import RunFolder
 
 
@@ -41,6 +42,7 @@ class TrainerCallback:
     def on_samples(self, event: SamplesReport) -> None: ...
     def on_checkpoint(self, event: CheckpointSaved) -> None: ...
     def on_warning(self, event: TrainingWarning) -> None: ...
+    def on_quality(self, event: QualityReport) -> None: ...
     def on_snapshot(self, snapshot: GeneratorSnapshot) -> None: ...
     def on_end(self, event: RunEnded) -> None: ...
 
@@ -126,7 +128,8 @@ class Trainer:
         real = data.images[torch.randperm(len(data), generator=torch.Generator().manual_seed(t.seed))[:t.num_samples]]
         health = HealthMonitor(real_diversity=mean_pairwise_distance(real.permute(0, 2, 3, 1).numpy()),
                                d_loss_floor=family.winning_loss_floor)
-        loop = _LoopState(self, family, batches, sample_z, grid, notify, health, start_step, total)
+        evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed) if t.eval_every else None
+        loop = _LoopState(self, family, batches, sample_z, grid, notify, health, start_step, total, evaluator)
         notify("on_start", RunStarted(self.run_folder.path, describe_device(device), start_step, total,
                                    batches.steps_per_epoch, tuple(m.key for m in family.metrics)))
         for w in warnings:
@@ -148,7 +151,8 @@ class _LoopState:
     """One session of the loop: timing, metric sums and the periodic work."""
 
     def __init__(self, trainer: Trainer, family: Family, batches: DeviceBatches, sample_z: torch.Tensor,
-                 grid: SampleGrid, notify: _Broadcast, health: HealthMonitor, start_step: int, total: int):
+                 grid: SampleGrid, notify: _Broadcast, health: HealthMonitor, start_step: int, total: int,
+                 evaluator: QualityEvaluator | None):
         self.trainer, self.family, self.batches = trainer, family, batches
         self.run_folder = trainer.run_folder
         self.t = trainer.config.train
@@ -159,8 +163,18 @@ class _LoopState:
         self.last_values: dict[str, float] = {}
         self.paused_s = 0.0
         self.sefa = SefaTracker(family.latent_dim)
+        self.evaluator = evaluator
+        self.best_fid: tuple[float, int] | None = None  # (value, evaluations since it was reached)
+        self.evaluated_step: int | None = None  # the step of the last snapshot handed to the quality thread
 
     def run(self, control: TrainingControl) -> RunEnded:
+        try:
+            return self._run(control)
+        finally:
+            if self.evaluator is not None:
+                self.evaluator.close()
+
+    def _run(self, control: TrainingControl) -> RunEnded:
         t = self.t
         self.t0 = self.last_report_t = time.perf_counter()
         self.last_report_step = self.step
@@ -184,6 +198,11 @@ class _LoopState:
                 return self._diverged()
             if self.step % t.sample_every == 0:
                 self._samples()
+            if t.eval_every and self.step % t.eval_every == 0:
+                self._submit_quality()
+            if self._no_improvement():
+                reason = "no_improvement"
+                break
             if self.step % t.checkpoint_every == 0 or control.take_checkpoint_request():
                 if not self._report(time.perf_counter()):
                     return self._diverged()
@@ -196,11 +215,16 @@ class _LoopState:
             return self._diverged()
         if self.step % t.sample_every != 0:
             self._samples()
+        self._collect_quality(wait_s=120.0)
+        if self.evaluated_step not in (None, self.step) and self._submit_quality():  # the final generator too
+            self._collect_quality(wait_s=120.0)
         latest = self.run_folder.latest_checkpoint()
         path = latest if latest is not None and latest.stem == checkpoint_name(self.step) else self._checkpoint()
         messages = {"finished": f"Training finished after {self.step} steps.",
                     "stopped": f"Training stopped at step {self.step}; resume to continue.",
-                    "time_limit": f"The time limit was reached at step {self.step}; resume to continue."}
+                    "time_limit": f"The time limit was reached at step {self.step}; resume to continue.",
+                    "no_improvement": f"Stopped at step {self.step}: the FID has not improved for "
+                                      f"{t.stop_after_no_improvement} evaluations."}
         ended = RunEnded(self.step, reason, messages[reason], path)
         self.notify("on_end", ended)
         return ended
@@ -243,7 +267,53 @@ class _LoopState:
         self.notify("on_step", report)
         for warning in self.health.observe_step(report):
             self.notify("on_warning", warning)
+        self._collect_quality()
         return True
+
+    # -- quality ----------------------------------------------------------------------------------
+
+    def _submit_quality(self) -> bool:
+        """Hand a snapshot to the quality thread (skipped while it is busy: the cost stays bounded)."""
+        if self.evaluator is None:
+            return False
+        submitted = self.evaluator.submit(GeneratorSnapshot.of_family(self.family, self.step, self.trainer.config))
+        if submitted:
+            self.evaluated_step = self.step
+        return submitted
+
+    def _collect_quality(self, wait_s: float = 0.0) -> None:
+        """Record and report a finished evaluation, if there is one."""
+        if self.evaluator is None:
+            return
+        try:
+            record = self.evaluator.collect(wait_s)
+        except Exception as e:  # noqa: BLE001  quality is an extra: report it and train on without it
+            self.evaluator.close()
+            self.evaluator = None
+            self.notify("on_warning", TrainingWarning(self.step, "quality_failed",
+                                                      f"Sample quality could not be measured ({type(e).__name__}: "
+                                                      f"{e}); training goes on without it."))
+            return
+        if record is None:
+            return
+        if self.evaluator.note:
+            self.notify("on_warning", TrainingWarning(record["step"], "features", self.evaluator.note))
+            self.evaluator.note = None
+        epoch = round(record["step"] / self.batches.steps_per_epoch, 4)
+        self.run_folder.append_metrics({"epoch": epoch, **record})
+        values = {k: v for k, v in record.items() if k not in ("step", "eval_seconds")}
+        report = QualityReport(record["step"], values, self.evaluator.features.description, record["eval_seconds"])
+        self.notify("on_quality", report)
+        fid = next((v for k, v in values.items() if k.startswith("fid_")), None)
+        if fid is not None:
+            best = self.best_fid
+            self.best_fid = (fid, 0) if best is None or fid < best[0] else (best[0], best[1] + 1)
+        for warning in self.health.observe_quality(report):
+            self.notify("on_warning", warning)
+
+    def _no_improvement(self) -> bool:
+        patience = self.t.stop_after_no_improvement
+        return bool(patience) and self.best_fid is not None and self.best_fid[1] >= patience
 
     def _exclude_pause(self, seconds: float) -> None:
         self.paused_s += seconds

@@ -41,6 +41,16 @@ class SamplesReport:
 
 
 @dataclass(frozen=True)
+class QualityReport:
+    """One quality evaluation (ganstudio.metrics.evaluate) of the generator as it was at ``step``."""
+
+    step: int
+    values: dict[str, float]  # fid_<features>, kid_<features>, precision_..., recall_..., coverage_...
+    features: str  # which feature network, in words
+    seconds: float  # how long the evaluation took
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     step: int
     path: Path
@@ -56,7 +66,7 @@ class TrainingWarning:
 @dataclass(frozen=True)
 class RunEnded:
     step: int
-    reason: str  # "finished" | "stopped" | "time_limit" | "diverged" | "failed"
+    reason: str  # "finished" | "stopped" | "time_limit" | "no_improvement" | "diverged" | "failed"
     message: str = ""
     checkpoint: Path | None = None
 

@@ -120,3 +120,12 @@ def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path):
     end = json.loads(out.splitlines()[-1])
     assert end["event"] == "end" and end["reason"] == "stopped"
     assert os.path.isfile(end["checkpoint"])
+
+
+def test_eval_prints_the_quality_of_a_checkpoint(cli_run, capsys):
+    run, _ = cli_run
+    assert main(["eval", str(run), "-n", "100", "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    assert values["step"] == 40 and values["features"] == "domain"
+    assert values["fid_domain"] > 0 and 0 <= values["recall_domain"] <= 1 and 0 <= values["coverage_yaw"] <= 1
+    assert main(["eval", str(run), "-n", "5"]) == 2

@@ -1,6 +1,7 @@
 """The training engine: learning, resume, controls, divergence, events."""
 
 import threading
+import types
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ import torch
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.latent.render import to_uint8
+from ganstudio.metrics.features import domain_features
 from ganstudio.models import list_families
 from ganstudio.models.gan import MLPGAN
 from ganstudio.training.checkpoint import load_generator
@@ -175,3 +177,37 @@ def test_sefa_is_tracked_at_every_sample_grid(tmp_path, small_config):
     assert [r["step"] for r in records] == [20, 40, 60]
     assert "sefa_stability_1" not in records[0] and 0 <= records[2]["sefa_stability_1"] <= 1
     assert seen[-1] == records[-1]
+
+
+def test_quality_is_measured_in_the_background_and_the_domain_fid_falls(tmp_path):
+    """Every 150 steps the engine evaluates a snapshot on its quality thread; the records land in
+    metrics.jsonl and reach the callbacks; over 600 steps of the MLP GAN the domain FID falls."""
+    config = RunConfig().replace(data={"num_images": 3000}, model={"family": "gan"},
+                                 train={"max_steps": 600, "epochs": 100, "eval_every": 150, "eval_samples": 500,
+                                        "sample_every": 10**6, "device": "cpu"})
+    domain_features(config.data)  # trained once per data set and cached, as a second run finds it
+    recorder = Recorder()
+    trainer = Trainer(config, out=tmp_path)
+    assert trainer.run(callbacks=[recorder]).reason == "finished"
+    reports = recorder.of("on_quality")
+    records = [r for r in trainer.run_folder.read_metrics() if "fid_domain" in r]
+    assert [r["step"] for r in records] == [r.step for r in reports] and len(records) >= 3
+    assert records[-1]["step"] == 600  # the last evaluation is waited for
+    assert {"kid_domain", "precision_domain", "recall_domain", "coverage_yaw", "eval_seconds"} <= set(records[0])
+    fids = [r["fid_domain"] for r in records]
+    print("domain FID:", [(r["step"], round(r["fid_domain"], 2)) for r in records])
+    assert fids[-1] < 0.6 * fids[0]
+    assert "domain features" in reports[0].features
+
+
+def test_training_stops_when_quality_stops_improving(tmp_path, small_config, monkeypatch):
+    import ganstudio.metrics.evaluator as evaluator
+
+    # The FID only grows; features and evaluation are stubs so that evaluations keep up with training.
+    stub = types.SimpleNamespace(name="stub", description="stub features")
+    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data: (stub, None))
+    monkeypatch.setattr(evaluator, "evaluate", lambda snapshot, real, features, n: {"fid_domain": snapshot.step})
+    config = small_config(steps=400, eval_every=10, eval_samples=20, stop_after_no_improvement=3)
+    ended = Trainer(config, out=tmp_path, report_interval_s=0).run()
+    assert ended.reason == "no_improvement" and "not improved for 3 evaluations" in ended.message
+    assert ended.step < 400

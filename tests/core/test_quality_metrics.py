@@ -94,3 +94,54 @@ def test_unlabelled_data_get_an_autoencoder_and_inception_falls_back_offline(tmp
     monkeypatch.setattr(module, "inception_features", offline)
     fallback, note = feature_network("inception", config)
     assert fallback.name == "domain" and "not available" in note
+
+
+def quality(step, fid, precision=0.7, recall=0.6):
+    from ganstudio.training.events import QualityReport
+    return QualityReport(step, {"fid_domain": fid, "precision_domain": precision, "recall_domain": recall},
+                         "domain features", 0.5)
+
+
+def kinds(monitor, reports):
+    return [w.kind for report in reports for w in monitor.observe_quality(report)]
+
+
+def test_health_warns_of_collapse_stalls_and_oscillation_from_quality():
+    from ganstudio.metrics.health import HealthMonitor
+
+    monitor = HealthMonitor(real_diversity=1.0)
+    assert kinds(monitor, [quality(100, 50, 0.0, 0.0), quality(200, 30, 0.2, 0.3)]) == []  # noise, then learning
+    assert kinds(monitor, [quality(300, 25, 0.8, 0.1)]) == ["recall_collapse"]
+    assert kinds(monitor, [quality(400, 24, 0.8, 0.5)]) == []  # recovered
+    stalled = [quality(500 + 100 * i, 26 + i % 2) for i in range(5)]
+    assert kinds(monitor, stalled) == ["no_progress"]
+    swinging = HealthMonitor(real_diversity=1.0)
+    assert "oscillation" in kinds(swinging, [quality(100 * i, 10 if i % 2 else 30) for i in range(1, 7)])
+
+
+def test_a_collapsed_generator_gets_low_recall_and_a_warning():
+    """A generator that always draws the same real face: precision high, recall near 0, a warning."""
+    from torch import nn
+
+    from ganstudio.config import RunConfig
+    from ganstudio.latent.snapshot import GeneratorSnapshot
+    from ganstudio.metrics.evaluate import evaluate
+    from ganstudio.metrics.health import HealthMonitor
+    from ganstudio.training.events import QualityReport
+
+    config = RunConfig().replace(data={"num_images": 3000})
+    images = load_dataset(config.data).images
+    face = images[0].float() / 127.5 - 1
+
+    class SameFace(nn.Module):
+        def forward(self, z):
+            return face.expand(len(z), -1, -1, -1)
+
+    snapshot = GeneratorSnapshot(SameFace(), 100, (1, 28, 28), 0, "collapsed", config)
+    features = domain_features(config.data)
+    real = images[1000:2000].permute(0, 2, 3, 1).numpy()
+    values = evaluate(snapshot, real, features, n=500)
+    assert values["recall_domain"] < 0.02 and values["precision_domain"] > 0.5, values
+    assert values["coverage_yaw"] < 0.3  # one face has one yaw
+    warnings = HealthMonitor(real_diversity=1.0).observe_quality(QualityReport(0, values, "domain", 1.0))
+    assert [w.kind for w in warnings] == ["recall_collapse"]

@@ -38,7 +38,7 @@ def small_setup(window, epochs=1):
     """A faces run that takes a few seconds: 28 px grey MLP GAN, batch 30."""
     form = window.setup
     form.set_config(RunConfig().replace(train={"epochs": epochs, "batch_size": 30, "sample_every": 20,
-                                               "device": "cpu"}))
+                                               "eval_every": 0, "device": "cpu"}))
 
 
 def test_start_pause_resume_stop(qtbot, window, errors):
@@ -228,3 +228,22 @@ def test_plots_stay_fast_with_100k_points(qtbot, window):
     print(f"redraw of 8 curves x 100k points: {elapsed * 1000:.0f} ms")
     assert window.plots.point_count() == 100_000
     assert elapsed < 0.5
+
+
+def test_quality_tab_shows_curves_while_training(qtbot, window, errors, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.setup.set_config(RunConfig().replace(
+        data={"num_images": 3000}, model={"family": "gan"},
+        train={"epochs": 100, "eval_every": 100, "eval_samples": 200, "sample_every": 100, "device": "cpu"}))
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: window.quality.evaluations >= 2, timeout=120_000)
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=30_000)
+    plots = window.quality.plots
+    assert any(key.startswith("fid_") for key in plots.metrics) and "recall_domain" in plots.metrics
+    assert "domain features" in window.quality.label.text() and " s " in window.quality.label.text()
+    assert any("FID" in title for title in plots.plots)
+
+    window.quality.clear()
+    assert window.open_run(window.run_folder.path)
+    assert window.quality.evaluations >= 2  # read back from metrics.jsonl

@@ -104,6 +104,13 @@ class SetupForm(QWidget):
         self.beta1 = _double(0.0, 0.999, t.beta1, 3, 0.05)
         self.beta2 = _double(0.0, 0.9999, t.beta2, 4, 0.001)
         self.sample_every = _spin(1, 1_000_000, t.sample_every, 50)
+        self.eval_every = _spin(0, 1_000_000, t.eval_every, 500)
+        self.eval_every.setSpecialValueText("off")
+        self.eval_every.setToolTip("Steps between quality evaluations (FID, KID, precision/recall) on a background "
+                                   "thread; each takes about a second on a CPU")
+        self.eval_features = QComboBox()
+        self.eval_features.addItem("domain (trained on this data)", "domain")
+        self.eval_features.addItem("Inception (downloads once)", "inception")
         self.device = QComboBox()
         for value, label in detected_devices():
             self.device.addItem(label, value)
@@ -117,7 +124,8 @@ class SetupForm(QWidget):
             ("Model", [("Family", self.family), ("Latent size", self.latent_dim), ("Width", self.width)]),
             ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size), ("G learning rate", self.lr_g),
                           ("D learning rate", self.lr_d), ("Adam β1", self.beta1), ("Adam β2", self.beta2),
-                          ("Samples every", self.sample_every), ("Device", self.device), ("Seed", self.seed)]),
+                          ("Samples every", self.sample_every), ("Quality every", self.eval_every),
+                          ("Quality features", self.eval_features), ("Device", self.device), ("Seed", self.seed)]),
         ):
             group = QGroupBox(title)
             form = QFormLayout(group)
@@ -152,13 +160,14 @@ class SetupForm(QWidget):
             train=TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
                               lr_g=self.lr_g.value(), lr_d=self.lr_d.value(), beta1=self.beta1.value(),
                               beta2=self.beta2.value(), sample_every=self.sample_every.value(),
+                              eval_every=self.eval_every.value(), eval_features=self.eval_features.currentData(),
                               device=self.device.currentData(), seed=self.seed.value()),
         )
 
     def set_config(self, config: RunConfig) -> None:
         d, m, t = config.data, config.model, config.train
         for box, value in ((self.dataset, d.dataset), (self.image_size, d.image_size), (self.channels, d.channels),
-                           (self.family, m.family), (self.device, t.device)):
+                           (self.family, m.family), (self.device, t.device), (self.eval_features, t.eval_features)):
             index = box.findData(value)
             if index >= 0:
                 box.setCurrentIndex(index)
@@ -169,7 +178,7 @@ class SetupForm(QWidget):
         self.family_options.show_family(self.family.currentData(), m.options)
         for box, value in ((self.epochs, t.epochs), (self.batch_size, t.batch_size), (self.lr_g, t.lr_g),
                            (self.lr_d, t.lr_d), (self.beta1, t.beta1), (self.beta2, t.beta2),
-                           (self.sample_every, t.sample_every), (self.seed, t.seed)):
+                           (self.sample_every, t.sample_every), (self.eval_every, t.eval_every), (self.seed, t.seed)):
             box.setValue(value)
         self._on_dataset_changed()
 

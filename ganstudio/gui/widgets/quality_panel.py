@@ -1,0 +1,70 @@
+"""The Quality tab: FID, KID, precision/recall and coverage curves from the evaluations the engine
+runs every N steps, labelled with the feature network they were measured in, and what each costs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ganstudio.gui.widgets.loss_plot import MetricPlots
+from ganstudio.models.base import MetricInfo
+from ganstudio.training.events import QualityReport
+
+EMPTY = ("Sample quality is measured every N steps while training ('Quality every' in the run setup); the "
+         "first evaluation waits a few seconds while a feature network trains on the data, once.")
+
+
+def quality_metrics(keys: list[str], features: str) -> tuple[MetricInfo, ...]:
+    """MetricInfos for the keys of a quality record, grouped into plots; titles name the features."""
+    infos = []
+    for key in keys:
+        if key.startswith("fid_"):
+            infos.append(MetricInfo(key, "FID", f"FID — {features} (lower is better)"))
+        elif key.startswith("kid_"):
+            infos.append(MetricInfo(key, "KID × 1000", f"KID × 1000 — {features} (lower is better)"))
+        elif key.startswith(("precision_", "recall_")):
+            infos.append(MetricInfo(key, key.split("_")[0], "precision (fidelity) and recall (coverage)"))
+        elif key.startswith("coverage_") or key == "class_coverage":
+            infos.append(MetricInfo(key, key.removeprefix("coverage_").replace("_", " "),
+                                    "coverage of the data's factors or classes (1 = as in the data)"))
+    return tuple(infos)
+
+
+def is_quality_record(record: dict) -> bool:
+    return any(key.startswith("fid_") for key in record)
+
+
+class QualityPanel(QWidget):
+    """``add_report(QualityReport)``; ``set_history(records)`` for an opened run's metrics.jsonl."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = QLabel(EMPTY)
+        self.label.setWordWrap(True)
+        self.plots = MetricPlots(smoothing=0.0)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.label)
+        layout.addWidget(self.plots, 1)
+        self.evaluations = 0
+
+    def clear(self) -> None:
+        self.plots.set_metrics(())
+        self.label.setText(EMPTY)
+        self.evaluations = 0
+
+    def add_report(self, report: QualityReport) -> None:
+        self._add(report.step, report.values, report.features)
+        self.label.setText(f"{self.evaluations} evaluation(s) in {report.features}; the last, at step "
+                           f"{report.step:,}, took {report.seconds:.1f} s on a background thread.")
+
+    def set_history(self, records: list[dict], features: str = "the run's features") -> None:
+        self.clear()
+        for record in filter(is_quality_record, records):
+            self._add(int(record["step"]), record, features)
+        if self.evaluations:
+            self.label.setText(f"{self.evaluations} evaluation(s) recorded in this run.")
+
+    def _add(self, step: int, values: dict, features: str) -> None:
+        if not self.evaluations:
+            self.plots.set_metrics(quality_metrics(list(values), features))
+        self.plots.add_report(step, values)
+        self.evaluations += 1

@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = train.add_argument_group("where")
     g.add_argument("--out", default="runs", metavar="DIR", help="parent folder of new runs (default: runs/)")
     g.add_argument("--resume", metavar="RUN", help="continue this run folder from its latest checkpoint")
+    g.add_argument("--from-best", action="store_true",
+                   help="with --resume: roll back to the checkpoint with the best FID instead of the latest")
 
     sample = sub.add_parser("sample", help="generate images from a trained run",
                             description="Generate images with a run's generator.")
@@ -186,11 +188,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     interactive = sys.stdout.isatty()
     report_interval = 0.1 if interactive else 1.0
+    if args.from_best and not args.resume:
+        raise UserError("--from-best goes with --resume RUN")
     if args.resume:
         fixed = _given(args, _DATA_ARGS) | _given(args, _MODEL_ARGS) | ({"option": 1} if args.option else {})
         if fixed:
             raise UserError(f"a resumed run keeps its data and model; drop {', '.join(sorted(fixed))}")
-        trainer = Trainer.resume(args.resume, train_overrides=_given(args, _TRAIN_ARGS),
+        checkpoint = None
+        if args.from_best:
+            from ganstudio.training.runs import RunFolder
+
+            best = RunFolder.open(args.resume).best_checkpoint()
+            if best is None:
+                raise UserError(f"{args.resume} has no checkpoint with a quality evaluation to roll back to")
+            checkpoint = best[1]
+            print(f"Rolling back to step {best[0]:,} (FID {best[2]:.3g}).", file=sys.stderr)
+        trainer = Trainer.resume(args.resume, checkpoint, train_overrides=_given(args, _TRAIN_ARGS),
                                  report_interval_s=report_interval)
     else:
         from ganstudio.models import family_class

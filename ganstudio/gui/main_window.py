@@ -123,6 +123,8 @@ class MainWindow(QMainWindow):
         self.pause_action = self._action("Pause", self.pause_training, "Ctrl+P", "Pause training")
         self.resume_action = self._action("Resume", self.resume_training, "Ctrl+R",
                                           "Resume paused training, or continue the opened run")
+        self.best_action = self._action("Resume from best", self.resume_from_best, tip=(
+            "Roll back to the checkpoint with the best FID and continue training from there"))
         self.stop_action = self._action("Stop", self.controller.stop, "Ctrl+.", "Stop after this step, saving a checkpoint")
         self.new_action = self._action("New run", self.new_run, QKeySequence.StandardKey.New)
         self.open_action = self._action("Open run…", self.choose_run, QKeySequence.StandardKey.Open)
@@ -139,7 +141,7 @@ class MainWindow(QMainWindow):
                        self.gif_action, None, self.quit_action):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         run_menu = self.menuBar().addMenu("&Run")
-        for action in (self.start_action, self.pause_action, self.resume_action, self.stop_action):
+        for action in (self.start_action, self.pause_action, self.resume_action, self.best_action, self.stop_action):
             run_menu.addAction(action)
 
         toolbar = QToolBar("Training")
@@ -215,6 +217,20 @@ class MainWindow(QMainWindow):
         path = self.run_folder.path
         self.warnings.add_message(f"Resuming {path.name}…")
         self.controller.start(lambda: Trainer.resume(path))
+
+    @Slot()
+    def resume_from_best(self) -> None:
+        if self.controller.running or self.run_folder is None:
+            return
+        best = self.run_folder.best_checkpoint()
+        if best is None:
+            self._show_error("This run has no checkpoint with a quality evaluation yet (they are taken every "
+                             "'Quality every' steps).")
+            return
+        step, checkpoint, fid = best
+        path = self.run_folder.path
+        self.warnings.add_message(f"Rolling back to step {step:,} (FID {fid:.3g}) and continuing from there…")
+        self.controller.start(lambda: Trainer.resume(path, checkpoint))
 
     @Slot()
     def new_run(self) -> None:
@@ -386,6 +402,7 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(not running)
         self.pause_action.setEnabled(running and not paused)
         self.resume_action.setEnabled(paused or can_continue)
+        self.best_action.setEnabled(can_continue)
         self.stop_action.setEnabled(running)
         self.save_action.setEnabled(running)
         self.setup.setEnabled(not running)

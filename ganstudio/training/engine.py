@@ -164,7 +164,7 @@ class _LoopState:
         self.paused_s = 0.0
         self.sefa = SefaTracker(family.latent_dim)
         self.evaluator = evaluator
-        self.best_fid: tuple[float, int] | None = None  # (value, evaluations since it was reached)
+        self.best_fid: tuple[float, int, int] | None = None  # (value, its step, evaluations since)
         self.evaluated_step: int | None = None  # the step of the last snapshot handed to the quality thread
 
     def run(self, control: TrainingControl) -> RunEnded:
@@ -307,13 +307,13 @@ class _LoopState:
         fid = next((v for k, v in values.items() if k.startswith("fid_")), None)
         if fid is not None:
             best = self.best_fid
-            self.best_fid = (fid, 0) if best is None or fid < best[0] else (best[0], best[1] + 1)
+            self.best_fid = (fid, record["step"], 0) if best is None or fid < best[0] else (*best[:2], best[2] + 1)
         for warning in self.health.observe_quality(report):
             self.notify("on_warning", warning)
 
     def _no_improvement(self) -> bool:
         patience = self.t.stop_after_no_improvement
-        return bool(patience) and self.best_fid is not None and self.best_fid[1] >= patience
+        return bool(patience) and self.best_fid is not None and self.best_fid[2] >= patience
 
     def _exclude_pause(self, seconds: float) -> None:
         self.paused_s += seconds
@@ -342,7 +342,7 @@ class _LoopState:
         path = save_checkpoint(self.run_folder.checkpoints_dir, self.family, step=self.step,
                                epoch=self.step // self.batches.steps_per_epoch,
                                config=self.trainer.config.to_dict(), sample_z=self.sample_z)
-        self.run_folder.prune_checkpoints(self.t.keep_checkpoints)
+        self.run_folder.prune_checkpoints(self.t.keep_checkpoints, protect=self.best_fid[1] if self.best_fid else None)
         self.notify("on_checkpoint", CheckpointSaved(self.step, path))
         return path
 

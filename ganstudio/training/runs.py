@@ -121,9 +121,22 @@ class RunFolder:
     def latest_checkpoint(self) -> Path | None:
         return latest_checkpoint(self.checkpoints_dir)
 
-    def prune_checkpoints(self, keep: int) -> None:
-        """Delete all but the newest ``keep`` checkpoints (JSON first: the pair stops counting)."""
-        for _, json_path in self.list_checkpoints()[:-keep]:
+    def best_checkpoint(self) -> tuple[int, Path, float] | None:
+        """(step, JSON, FID) of the checkpoint with the lowest FID among the run's quality evaluations
+        (those taken at a checkpoint's step), or None when no checkpoint was evaluated."""
+        fids = {int(r["step"]): v for r in self.read_metrics() for k, v in r.items() if k.startswith("fid_")}
+        evaluated = [(fids[step], step, path) for step, path in self.list_checkpoints() if step in fids]
+        if not evaluated:
+            return None
+        fid, step, path = min(evaluated)
+        return step, path, fid
+
+    def prune_checkpoints(self, keep: int, protect: int | None = None) -> None:
+        """Delete all but the newest ``keep`` checkpoints and the one at step ``protect`` (the best so
+        far), JSON first: the pair stops counting."""
+        for step, json_path in self.list_checkpoints()[:-keep]:
+            if step == protect:
+                continue
             json_path.unlink(missing_ok=True)
             json_path.with_suffix(".safetensors").unlink(missing_ok=True)
 

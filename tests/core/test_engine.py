@@ -211,3 +211,25 @@ def test_training_stops_when_quality_stops_improving(tmp_path, small_config, mon
     ended = Trainer(config, out=tmp_path, report_interval_s=0).run()
     assert ended.reason == "no_improvement" and "not improved for 3 evaluations" in ended.message
     assert ended.step < 400
+
+
+def test_the_best_checkpoint_is_kept_and_training_can_roll_back_to_it(tmp_path, small_config, monkeypatch, capsys):
+    import ganstudio.metrics.evaluator as evaluator
+    from ganstudio.cli import main
+
+    stub = types.SimpleNamespace(name="stub", description="stub features")
+    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data: (stub, None))
+    monkeypatch.setattr(evaluator, "evaluate", lambda snapshot, real, features, n: {
+        "fid_stub": abs(snapshot.step - 40) + 1.0})  # best at step 40
+    config = small_config(steps=100, eval_every=20, eval_samples=20, checkpoint_every=20, keep_checkpoints=1)
+    trainer = Trainer(config, out=tmp_path, report_interval_s=0)
+    trainer.run()
+    run = trainer.run_folder
+    steps = [s for s, _ in run.list_checkpoints()]
+    assert steps[-1] == 100 and 40 in steps and len(steps) <= 3  # the newest, and the best protected
+    step, path, fid = run.best_checkpoint()
+    assert (step, fid) == (40, 1.0)
+
+    assert main(["train", "--resume", str(run.path), "--from-best", "--max-steps", "45"]) == 0
+    assert "Rolling back to step 40" in capsys.readouterr().err
+    assert [r["step"] for r in run.read_metrics() if "loss_d" in r][-1] == 45

@@ -145,3 +145,34 @@ def test_a_collapsed_generator_gets_low_recall_and_a_warning():
     assert values["coverage_yaw"] < 0.3  # one face has one yaw
     warnings = HealthMonitor(real_diversity=1.0).observe_quality(QualityReport(0, values, "domain", 1.0))
     assert [w.kind for w in warnings] == ["recall_collapse"]
+
+
+def test_class_coverage_of_labelled_data(tmp_path):
+    """A labelled folder (darkened and lightened faces): a generator that only draws dark faces covers
+    half of the classes."""
+    from PIL import Image
+    from torch import nn
+
+    from ganstudio.config import RunConfig
+    from ganstudio.latent.snapshot import GeneratorSnapshot
+    from ganstudio.metrics.evaluate import evaluate
+
+    faces = load_dataset(DataConfig(num_images=600)).images[:, 0].numpy()
+    dark, light = faces[:300] // 3, 255 - (255 - faces[300:]) // 3
+    for name, images in (("dark", dark), ("light", light)):
+        (tmp_path / name).mkdir()
+        for i, image in enumerate(images):
+            Image.fromarray(image).save(tmp_path / name / f"{i}.png")
+    config = RunConfig().replace(data={"dataset": "folder", "root": str(tmp_path), "labels": True})
+    features = domain_features(config.data)
+    assert features.attributes.kind == "classes"
+    dark_faces = torch.from_numpy(dark[:200]).float()[:, None] / 127.5 - 1
+
+    class DarkOnly(nn.Module):
+        def forward(self, z):
+            return dark_faces[torch.arange(len(z)) % 200]
+
+    snapshot = GeneratorSnapshot(DarkOnly(), 100, (1, 28, 28), 0, "dark only", config)
+    real = np.concatenate([dark[200:], light[200:]])[..., None]
+    values = evaluate(snapshot, real, features, n=200)
+    assert values["class_coverage"] == pytest.approx(0.5, abs=0.05)

@@ -3,6 +3,7 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" python tests/screenshot.py resources/screenshot.png
     QT_QPA_PLATFORM=offscreen python tests/screenshot.py /tmp/window.png     # no X server needed
     ... tests/screenshot.py resources/explore.png --explore --family dcgan   # the Explore tab
+    ... tests/screenshot.py resources/quality.png --quality                  # the Quality tab
 
 With ``--explore`` the training keeps running while the Explore tab takes a live snapshot, finds the
 named directions (faces: yaw, pitch, ...) and turns the first one up.
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=90, help="training time before the picture")
     parser.add_argument("--family", help="default: the app's (dcgan, width 32)")
     parser.add_argument("--explore", action="store_true", help="picture the Explore tab")
+    parser.add_argument("--quality", action="store_true", help="picture the Quality tab (evaluations every 250 steps)")
     args = parser.parse_args()
 
     app = QApplication([])
@@ -36,7 +38,8 @@ def main() -> None:
                         settings=QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
     family = args.family or RunConfig().model.family
     window.setup.set_config(RunConfig().replace(model={"family": family}, train={
-        **family_class(family).train_defaults(), "epochs": 5, "sample_every": 100, "device": "cpu"}))
+        **family_class(family).train_defaults(), "epochs": 5, "sample_every": 100, "device": "cpu",
+        **({"eval_every": 250} if args.quality else {})}))
     window.resize(1500, 900)
     window.show()
 
@@ -61,6 +64,8 @@ def main() -> None:
     if args.explore:
         QTimer.singleShot(int(args.seconds * 1000) - 45_000, explore)
         QTimer.singleShot(int(args.seconds * 1000) - 3_000, turn_first_direction)
+    if args.quality:
+        QTimer.singleShot(1000, lambda: window.tabs.setCurrentWidget(window.quality))
     QTimer.singleShot(int(args.seconds * 1000), take_picture)
     app.exec()
 

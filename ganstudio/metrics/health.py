@@ -35,6 +35,7 @@ class HealthMonitor:
         self.stall_evaluations, self.oscillation_window = stall_evaluations, oscillation_window
         self._fids: list[tuple[int, float]] = []
         self._best_recall = 0.0
+        self._narrow_count = 0
         self.d_loss_floor, self.winning_steps = d_loss_floor, winning_steps
         self.collapse_ratio, self.warmup_steps = collapse_ratio, warmup_steps
         self._low_since: int | None = None
@@ -81,15 +82,21 @@ class HealthMonitor:
         warnings: list[TrainingWarning] = []
         if recall is not None:
             self._best_recall = max(self._best_recall, recall)
-            # Collapse: recall far below its best, or near zero while the samples themselves look real
-            # (noise from an untrained generator has neither precision nor recall).
-            collapsed = (self._best_recall >= 0.2 and recall < 0.4 * self._best_recall) or (
-                recall < 0.05 and precision > 0.3)
+            fell = self._best_recall >= 0.2 and recall < 0.4 * self._best_recall
             warnings += self._once(
-                "recall_collapse", collapsed, report.step,
+                "recall_collapse", fell, report.step,
                 f"The generator covers less and less of the data: recall fell to {recall:.0%} from "
                 f"{self._best_recall:.0%} (mode collapse). Try a lower learning rate, a WGAN-GP family, or "
                 "resume from an earlier checkpoint.")
+            # Samples that look real but cover almost nothing, twice in a row (once is normal just as a
+            # generator starts to work; noise from an untrained one has neither precision nor recall).
+            narrow = recall < 0.05 and precision > 0.3
+            self._narrow_count = self._narrow_count + 1 if narrow else 0
+            warnings += self._once(
+                "narrow_samples", self._narrow_count >= 2, report.step,
+                f"The samples look real but cover almost none of the data (recall {recall:.0%}, precision "
+                f"{precision:.0%}): the generator may have collapsed onto a few images. Try a lower learning "
+                "rate or a WGAN-GP family.")
         if fid is None:
             return warnings
         self._fids.append((report.step, fid))
@@ -99,8 +106,8 @@ class HealthMonitor:
         warnings += self._once(
             "no_progress", since_best >= self.stall_evaluations, report.step,
             f"No progress in quality: the FID has not improved on {best_fid:.3g} (step {best_step:,}) for "
-            f"{since_best} evaluations. Training longer may not help: try a lower learning rate, or stop and "
-            f"resume from the best checkpoint.")
+            f"{since_best} evaluations. Early on a generator may still take off; later, try a lower learning "
+            f"rate, or roll back to the best checkpoint (Run → Resume from best).")
         recent = [v for _, v in self._fids[-self.oscillation_window:]]
         turns = sum((b - a) * (c - b) < 0 for a, b, c in zip(recent, recent[1:], recent[2:]))
         swinging = (len(recent) == self.oscillation_window and turns >= self.oscillation_window - 3

@@ -1,7 +1,7 @@
 """Quality measured during training, off the training step's critical path.
 
-A single background thread first prepares the feature network (trained once per data set, cached)
-and a fixed sample of real images, then evaluates generator snapshots one at a time. A snapshot that
+A single background thread prepares, with the first evaluation, the feature network (trained once per
+data set, cached) and a fixed sample of real images, then evaluates generator snapshots one at a time. A snapshot that
 arrives while one is still being evaluated is skipped, so the cost stays bounded: at most one
 evaluation in flight. Results are collected by the training loop, which records and reports them.
 """
@@ -32,7 +32,8 @@ class QualityEvaluator:
         self.note: str | None = None
         self._pending: Future | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality")
-        self._setup: Future = self._pool.submit(self._prepare, data_config, data, features, seed)
+        self._setup_args = (data_config, data, features, seed)
+        self._setup: Future | None = None  # started with the first evaluation: short runs pay nothing
 
     def _prepare(self, data_config: DataConfig, data: ImageSet, kind: str, seed: int) -> np.ndarray:
         torch.set_num_threads(1)  # one core for quality; the training thread keeps its own count
@@ -50,6 +51,8 @@ class QualityEvaluator:
         """Evaluate ``snapshot`` in the background; False (skipped) if an evaluation is running."""
         if self._pending is not None:  # running, or finished and not collected yet
             return False
+        if self._setup is None:
+            self._setup = self._pool.submit(self._prepare, *self._setup_args)
         self._pending = self._pool.submit(self._evaluate, snapshot)
         return True
 

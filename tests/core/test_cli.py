@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from ganstudio.cli import main
+from ganstudio.training.runs import RunFolder
 
 
 def run_cli(*args, cwd=None, timeout=300):
@@ -126,6 +127,6 @@ def test_eval_prints_the_quality_of_a_checkpoint(cli_run, capsys):
     run, _ = cli_run
     assert main(["eval", str(run), "-n", "100", "--json"]) == 0
     values = json.loads(capsys.readouterr().out)
-    assert values["step"] == 40 and values["features"] == "domain"
+    assert values["step"] == RunFolder(run).list_checkpoints()[-1][0] and values["features"] == "domain"
     assert values["fid_domain"] > 0 and 0 <= values["recall_domain"] <= 1 and 0 <= values["coverage_yaw"] <= 1
     assert main(["eval", str(run), "-n", "5"]) == 2

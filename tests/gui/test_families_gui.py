@@ -41,6 +41,12 @@ def test_choosing_a_family_brings_its_defaults_and_settings(qtbot):
     config = form.config()
     assert config.model.options["gamma"] == 0.7 and config.train.batch_size == 16
 
+    form.eval_every.setValue(500)
+    form.eval_features.setCurrentIndex(form.eval_features.findData("inception"))
+    form.stop_no_improvement.setValue(4)
+    config = form.config()
+    assert (config.train.eval_every, config.train.eval_features, config.train.stop_after_no_improvement) == (
+        500, "inception", 4)
     restored = SetupForm()
     qtbot.addWidget(restored)
     restored.set_config(config)

@@ -108,9 +108,15 @@ class SetupForm(QWidget):
         self.eval_every.setSpecialValueText("off")
         self.eval_every.setToolTip("Steps between quality evaluations (FID, KID, precision/recall) on a background "
                                    "thread; each takes about a second on a CPU")
+        self.stop_no_improvement = _spin(0, 1000, t.stop_after_no_improvement)
+        self.stop_no_improvement.setSpecialValueText("never")
+        self.stop_no_improvement.setSuffix(" evaluations")
+        self.stop_no_improvement.setToolTip("Stop the run when the FID has not improved for this many evaluations")
         self.eval_features = QComboBox()
-        self.eval_features.addItem("domain (trained on this data)", "domain")
-        self.eval_features.addItem("Inception (downloads once)", "inception")
+        self.eval_features.addItem("domain", "domain")
+        self.eval_features.addItem("Inception", "inception")
+        self.eval_features.setToolTip("domain: a small net trained on this data (works offline); Inception: "
+                                      "the standard FID network, downloaded once")
         self.device = QComboBox()
         for value, label in detected_devices():
             self.device.addItem(label, value)
@@ -125,7 +131,8 @@ class SetupForm(QWidget):
             ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size), ("G learning rate", self.lr_g),
                           ("D learning rate", self.lr_d), ("Adam β1", self.beta1), ("Adam β2", self.beta2),
                           ("Samples every", self.sample_every), ("Quality every", self.eval_every),
-                          ("Quality features", self.eval_features), ("Device", self.device), ("Seed", self.seed)]),
+                          ("Quality features", self.eval_features), ("Stop if no better for", self.stop_no_improvement),
+                          ("Device", self.device), ("Seed", self.seed)]),
         ):
             group = QGroupBox(title)
             form = QFormLayout(group)
@@ -161,6 +168,7 @@ class SetupForm(QWidget):
                               lr_g=self.lr_g.value(), lr_d=self.lr_d.value(), beta1=self.beta1.value(),
                               beta2=self.beta2.value(), sample_every=self.sample_every.value(),
                               eval_every=self.eval_every.value(), eval_features=self.eval_features.currentData(),
+                              stop_after_no_improvement=self.stop_no_improvement.value(),
                               device=self.device.currentData(), seed=self.seed.value()),
         )
 
@@ -178,7 +186,8 @@ class SetupForm(QWidget):
         self.family_options.show_family(self.family.currentData(), m.options)
         for box, value in ((self.epochs, t.epochs), (self.batch_size, t.batch_size), (self.lr_g, t.lr_g),
                            (self.lr_d, t.lr_d), (self.beta1, t.beta1), (self.beta2, t.beta2),
-                           (self.sample_every, t.sample_every), (self.eval_every, t.eval_every), (self.seed, t.seed)):
+                           (self.sample_every, t.sample_every), (self.eval_every, t.eval_every),
+                           (self.stop_no_improvement, t.stop_after_no_improvement), (self.seed, t.seed)):
             box.setValue(value)
         self._on_dataset_changed()
 

@@ -1,6 +1,7 @@
 """The latent explorer, driven by clicks and slider moves, offscreen."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -89,6 +90,77 @@ def test_direction_slider_moves_along_its_strip(qtbot, panel):
     panel.directions.rows[0].slider.setValue(-300)
     qtbot.waitUntil(lambda: np.array_equal(panel.current_image, strip[0]), timeout=5000)
     assert panel.directions.rows[0].value.text() == "-3.00"
+
+
+def test_a_second_find_replaces_its_methods_directions_and_shows_them(qtbot, panel, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from ganstudio.gui.widgets import explore_panel
+
+    gate = threading.Event()  # holds each find until the busy state is checked
+    real = explore_panel.discover_directions
+    monkeypatch.setattr(explore_panel, "discover_directions", lambda *a: (gate.wait(10), real(*a))[1])
+    panel.state.add_directions([Direction("A → B", "marked", np.eye(100, dtype=np.float32)[0])])
+    panel.state.set_strength(0, 1.0)
+    panel.method.setCurrentIndex(panel.method.findData("sefa"))
+
+    def rows():
+        return panel.directions.rows
+
+    def find() -> None:
+        gate.clear()
+        qtbot.mouseClick(panel.find, Qt.MouseButton.LeftButton)
+        assert (panel.find.isEnabled(), panel.find.text()) == (False, "Finding…")
+        assert panel.find_status.text() == "Finding SeFa directions…"
+        panel.set_snapshot(panel.snapshot)  # "follow training" brings a snapshot: Find stays busy
+        assert not panel.find.isEnabled()
+        gate.set()
+        qtbot.waitUntil(panel.find.isEnabled, timeout=10_000)
+        assert panel.find.text() == "Find"
+
+    find()
+    assert [d.method for d in panel.state.directions] == ["marked"] + ["sefa"] * 8
+    assert panel.find_status.text() == "Found 8 SeFa directions, below the earlier 1."
+    find()  # the same method again: its directions are replaced, the others keep their strengths
+    assert [d.method for d in panel.state.directions] == ["marked"] + ["sefa"] * 8
+    assert panel.state.strengths[0] == 1.0 and rows()[0].value.text() == "+1.00"
+    assert panel.find_status.text() == "Found 8 SeFa directions, in place of the previous 8."
+    qtbot.mouseClick(panel.keep_found, Qt.MouseButton.LeftButton)
+    find()  # kept: the new ones come below, scrolled to the top of the list
+    assert len(panel.state.directions) == 17
+    assert panel.find_status.text() == "Found 8 SeFa directions, below the earlier 9."
+    assert panel.directions.verticalScrollBar().value() == rows()[9].y() > 0
+    assert not rows()[9].visibleRegion().isEmpty() and rows()[0].visibleRegion().isEmpty()
+
+
+def wheel(widget, notches: int) -> None:
+    """The mouse wheel turned over the middle of ``widget`` (negative: towards the user, scrolling down),
+    delivered as the window system does."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    window = widget.window()
+    QTest.wheelEvent(window.windowHandle(), widget.mapTo(window, widget.rect().center()), QPoint(0, 120 * notches))
+
+
+def test_the_wheel_scrolls_the_lists_and_moves_only_a_focused_slider(qtbot, panel):
+    panel.tools.setCurrentIndex(1)  # z
+    slider, bar = panel.sliders.sliders[2], panel.sliders.verticalScrollBar()
+    before = slider.value()
+    wheel(slider, -1)
+    assert slider.value() == before and bar.value() > 0  # the list scrolled instead
+    bar.setValue(0)
+    panel.activateWindow()
+    slider.setFocus()  # as a click or Tab does
+    qtbot.waitUntil(slider.hasFocus)
+    wheel(slider, -1)
+    assert slider.value() < before and bar.value() == 0
+
+    panel.tools.setCurrentIndex(0)  # directions
+    panel.state.add_directions([Direction(f"d{i}", "pca", np.eye(100, dtype=np.float32)[i]) for i in range(12)])
+    slider, bar = panel.directions.rows[1].slider, panel.directions.verticalScrollBar()
+    wheel(slider, -1)
+    assert slider.value() == 0 and panel.state.strengths[1] == 0.0 and bar.value() > 0
 
 
 def test_marking_a_and_b_fits_a_direction(qtbot, panel):

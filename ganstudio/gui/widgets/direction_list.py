@@ -4,9 +4,9 @@ strength slider (±5) and a traversal strip (7 images from -3 to +3)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from ganstudio.gui.widgets.focus_slider import FocusSlider
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.latent.directions import Direction
 
@@ -30,7 +30,7 @@ class DirectionRow(QFrame):
         self.name.setToolTip(f"{direction.method}, layer {direction.layer or '-'}, from {direction.source or '?'}")
         self.info = QLabel(describe(direction))
         self.info.setStyleSheet("color: gray")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = FocusSlider()
         self.slider.setRange(int(-EXTENT * SCALE), int(EXTENT * SCALE))
         self.value = QLabel("+0.00")
         self.value.setMinimumWidth(40)
@@ -83,6 +83,10 @@ class DirectionList(QScrollArea):
             layout.addWidget(hint)
         layout.addStretch(1)
         self.setWidget(inner)
+
+    def scroll_to(self, index: int) -> None:
+        """Scroll row ``index`` to the top (the rows after it below, as many as fit)."""
+        self.verticalScrollBar().setValue(self.rows[index].y())
 
     def set_strengths(self, strengths: list[float]) -> None:
         for row, s in zip(self.rows, strengths):

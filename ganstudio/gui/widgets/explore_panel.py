@@ -22,7 +22,8 @@ from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
 from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.gui.widgets.z_sliders import ZSliders
-from ganstudio.latent.directions import SEFA_METRICS, fit_direction, load_directions, save_directions
+from ganstudio.latent.directions import (SEFA_METRICS, Direction, fit_direction, load_directions,
+                                         save_directions)
 from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
 from ganstudio.latent.encoding import image_from_file, random_data_image
 from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
@@ -55,6 +56,7 @@ class ExplorePanel(QWidget):
         self.strips: dict[int, np.ndarray] = {}
         self._shuffles = 0
         self.label_choice = 0  # the class a conditional generator draws
+        self._finding: str | None = None  # the discovery method running, if any
         self._build()
         self._connect()
         self._set_enabled(False)
@@ -132,15 +134,21 @@ class ExplorePanel(QWidget):
         self.k.setValue(8)
         self.k.setPrefix("top ")
         self.find = QPushButton("Find")
+        self.keep_found = QCheckBox("Keep previous")
+        self.keep_found.setToolTip("Add the directions found to the earlier ones of the same method "
+                                   "instead of replacing them")
+        self.find_status = QLabel()
+        self.find_status.setStyleSheet("color: gray")
         self.load_dirs, self.save_dirs = QPushButton("Load…"), QPushButton("Save…")
         self.clear_dirs, self.zero_dirs = QPushButton("Clear"), QPushButton("All to 0")
         self.directions = DirectionList()
         d_tab = QWidget()
         d_layout = QVBoxLayout(d_tab)
         row = QHBoxLayout()
-        for w in (self.method, self.k, self.find):
+        for w in (self.method, self.k, self.find, self.keep_found):
             row.addWidget(w)
         d_layout.addLayout(row)
+        d_layout.addWidget(self.find_status)
         row = QHBoxLayout()
         for w in (self.load_dirs, self.save_dirs, self.zero_dirs, self.clear_dirs):
             row.addWidget(w)
@@ -208,6 +216,7 @@ class ExplorePanel(QWidget):
                   self.candidates, self.shuffle, self.mark_a, self.mark_b, self.fit_marks, self.clear_marks,
                   self.export_image):
             w.setEnabled(enabled)
+        self.find.setEnabled(enabled and self._finding is None)
 
     # -- sources --------------------------------------------------------------------------------------
 
@@ -449,20 +458,40 @@ class ExplorePanel(QWidget):
     @Slot()
     def find_directions(self) -> None:
         method, k, snapshot = self.method.currentData(), self.k.value(), self.snapshot
-        self.find.setEnabled(False)
-        self.find.setText("Finding…")
+        self._show_finding(method)
+        self.find_status.setText(f"Finding {METHOD_LABELS[method]} directions…")
         self.tasks.run(lambda: discover_directions(snapshot, method, k), self._on_found, self._on_find_failed)
 
+    def _show_finding(self, method: str | None) -> None:
+        """The Find button is busy while ``method`` runs, free again for None."""
+        self._finding = method
+        self.find.setEnabled(method is None)
+        self.find.setText("Find" if method is None else "Finding…")
+
     @Slot(object)
-    def _on_found(self, directions) -> None:
-        self.find.setEnabled(True)
-        self.find.setText("Find")
-        self.state.add_directions(directions)
+    def _on_found(self, directions: list[Direction]) -> None:
+        """Show the new directions in place of the earlier ones of their method (unless kept), scrolled to."""
+        method = self._finding
+        self._show_finding(None)
+        replaced = 0
+        if not self.keep_found.isChecked():
+            kept = [i for i, d in enumerate(self.state.directions) if d.method != method]
+            replaced = len(self.state.directions) - len(kept)
+            self.state.directions = [self.state.directions[i] for i in kept]
+            self.state.strengths = [self.state.strengths[i] for i in kept]
+        first = len(self.state.directions)
+        self.state.add_directions(directions)  # one "directions" change for the removal and the addition
+        if directions:
+            self.directions.scroll_to(first)
+        where = f", below the earlier {first}" if first else ""
+        if replaced:
+            where = f", in place of the previous {replaced}"
+        self.find_status.setText(f"Found {len(directions)} {METHOD_LABELS[method]} directions{where}.")
 
     @Slot(str)
     def _on_find_failed(self, message: str) -> None:
-        self.find.setEnabled(True)
-        self.find.setText("Find")
+        self._show_finding(None)
+        self.find_status.setText("")
         QMessageBox.critical(self, "ganstudio", message)
 
     def _ask_path(self, title: str, name: str, kinds: str, save: bool = True) -> str:

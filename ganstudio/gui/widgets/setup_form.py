@@ -203,9 +203,11 @@ class SetupForm(QWidget):
 
     # -- preview ------------------------------------------------------------------------------------
 
+    @Slot(object)
     def show_preview(self, grid: np.ndarray) -> None:
         self.preview.set_array(grid)
 
+    @Slot(str)
     def show_preview_error(self, message: str) -> None:
         self.preview.set_placeholder(message)
 

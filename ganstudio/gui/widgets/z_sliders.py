@@ -6,6 +6,8 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSlider, QWidget
 
+from ganstudio.gui.widgets.focus_slider import FocusSlider
+
 SCALE = 100  # slider ticks per unit of z
 EXTENT = 3.0
 
@@ -29,7 +31,7 @@ class ZSliders(QScrollArea):
         grid.setVerticalSpacing(0)
         self.sliders, self._values = [], []
         for i in range(latent_dim):
-            slider = QSlider(Qt.Orientation.Horizontal)
+            slider = FocusSlider()
             slider.setRange(int(-EXTENT * SCALE), int(EXTENT * SCALE))
             slider.setObjectName(f"z{i}")
             slider.valueChanged.connect(self._on_slider)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import signal
 import sys
 import time
@@ -88,7 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", default="runs", metavar="DIR", help="parent folder of new runs (default: runs/)")
     g.add_argument("--resume", metavar="RUN", help="continue this run folder from its latest checkpoint")
     g.add_argument("--from-best", action="store_true",
-                   help="with --resume: roll back to the checkpoint with the best FID instead of the latest")
+                   help="with --resume: roll back to the checkpoint with the best FID instead of the latest "
+                        "(the later checkpoints and grids are set aside in the run's branches/ folder)")
+    g.add_argument("--lr-scale", type=float, metavar="X",
+                   help="with --resume: multiply the learning rates by X from here on (--from-best: default 0.5, "
+                        "so that the rollback does not replay the same path)")
+    g.add_argument("--new-seed", type=int, nargs="?", const=-1, metavar="N",
+                   help="with --resume: new noise and data order from seed N (random when N is left out)")
 
     sample = sub.add_parser("sample", help="generate images from a trained run",
                             description="Generate images with a run's generator.")
@@ -184,12 +191,12 @@ def _parse_options(pairs: list[str]) -> dict[str, float]:
 def cmd_train(args: argparse.Namespace) -> int:
     from ganstudio.config import ModelConfig, RunConfig
     from ganstudio.training.control import TrainingControl
-    from ganstudio.training.engine import Trainer
+    from ganstudio.training.engine import BranchChange, Trainer
 
     interactive = sys.stdout.isatty()
     report_interval = 0.1 if interactive else 1.0
-    if args.from_best and not args.resume:
-        raise UserError("--from-best goes with --resume RUN")
+    if (args.from_best or args.lr_scale is not None or args.new_seed is not None) and not args.resume:
+        raise UserError("--from-best, --lr-scale and --new-seed go with --resume RUN")
     if args.resume:
         fixed = _given(args, _DATA_ARGS) | _given(args, _MODEL_ARGS) | ({"option": 1} if args.option else {})
         if fixed:
@@ -202,8 +209,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             if best is None:
                 raise UserError(f"{args.resume} has no checkpoint with a quality evaluation to roll back to")
             checkpoint = best[1]
-            print(f"Rolling back to step {best[0]:,} (FID {best[2]:.3g}).", file=sys.stderr)
-        trainer = Trainer.resume(args.resume, checkpoint, train_overrides=_given(args, _TRAIN_ARGS),
+        change = BranchChange(lr_scale=args.lr_scale if args.lr_scale is not None else 0.5 if args.from_best else 1.0,
+                              seed=secrets.randbelow(2**31) if args.new_seed == -1 else args.new_seed)
+        if args.from_best:
+            print(f"Rolling back to step {best[0]:,} (FID {best[2]:.3g})"
+                  + (f" with {change.describe()}." if change.describe() else "."), file=sys.stderr)
+        trainer = Trainer.resume(args.resume, checkpoint, train_overrides=_given(args, _TRAIN_ARGS), change=change,
                                  report_interval_s=report_interval)
     else:
         from ganstudio.models import family_class
@@ -249,10 +260,6 @@ class TerminalProgress(TrainerCallback):
         self.stream.write(text + "\n")
         self.stream.flush()
 
-    def on_start(self, e):
-        self.note(f"Run folder: {e.run_dir}\nDevice: {e.device}; steps {e.start_step}/{e.total_steps} "
-                  f"({e.steps_per_epoch} per epoch)")
-
     def on_step(self, e):
         filled = int(self.width * e.step / max(e.total_steps, 1))
         bar = "#" * filled + "-" * (self.width - filled)
@@ -260,6 +267,13 @@ class TerminalProgress(TrainerCallback):
         self._write_line(f"[{bar}] {e.step}/{e.total_steps} ep {e.epoch:.2f} | {metrics} | "
                          f"{e.images_per_s:,.0f} img/s | {format_duration(e.elapsed_s)} ETA "
                          f"{format_duration(e.eta_s)}")
+
+    def on_start(self, e):
+        self.note(f"Run folder: {e.run_dir}\nDevice: {e.device}; steps {e.start_step}/{e.total_steps} "
+                  f"({e.steps_per_epoch} per epoch)" + (f"\nResumed with {e.resumed}." if e.resumed else ""))
+
+    def on_status(self, e):
+        self.note(e.message)
 
     def on_warning(self, e):
         self.note(f"Warning: {e.message}")
@@ -286,7 +300,11 @@ class JsonLinesProgress(TrainerCallback):
         self._emit("note", message=text)
 
     def on_start(self, e):
-        self._emit("start", run_dir=e.run_dir, device=e.device, start_step=e.start_step, total_steps=e.total_steps)
+        self._emit("start", run_dir=e.run_dir, device=e.device, start_step=e.start_step, total_steps=e.total_steps,
+                   resumed=e.resumed)
+
+    def on_status(self, e):
+        self._emit("status", step=e.step, message=e.message)
 
     def on_step(self, e):
         self._emit("step", step=e.step, total_steps=e.total_steps, epoch=round(e.epoch, 4),

@@ -72,6 +72,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     seed: int = 0
+    order_seed: int | None = None  # seed of the data order; None: seed (a rollback with new noise sets it)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     amp: bool = True  # bf16 autocast on CUDA (ignored elsewhere)
     threads: int | None = None  # torch intra-op threads on the CPU; None: torch's default

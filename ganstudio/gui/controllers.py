@@ -44,6 +44,7 @@ class TrainingController(QObject):
     quality = Signal(object)
     ended = Signal(object)
     snapshot = Signal(object)
+    status = Signal(object)
     failed = Signal(str)
     running_changed = Signal(bool)
 
@@ -67,7 +68,8 @@ class TrainingController(QObject):
             raise RuntimeError("a training run is already going")
         self._control = TrainingControl()
         worker = TrainingWorker(make_trainer, self._control)
-        for name in ("started", "step", "samples", "checkpoint", "warning", "quality", "ended", "snapshot", "failed"):
+        for name in ("started", "step", "samples", "checkpoint", "warning", "quality", "ended", "snapshot", "status",
+                     "failed"):
             getattr(worker, name).connect(getattr(self, name))  # signal -> signal, queued to this thread
         self._worker = worker
         self._thread = _start_in_thread(worker)

@@ -18,6 +18,7 @@ from ganstudio.gui.controllers import BackgroundTasks, TrainingController
 from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.gui.widgets.quality_panel import QualityPanel
+from ganstudio.gui.widgets.rollback_dialog import RollbackDialog
 from ganstudio.gui.widgets.progress_panel import ProgressPanel
 from ganstudio.gui.widgets.sample_panel import SamplePanel
 from ganstudio.gui.widgets.setup_form import SetupForm
@@ -25,15 +26,24 @@ from ganstudio.gui.widgets.warnings_panel import WarningsPanel
 from ganstudio.latent.render import image_grid, read_png, save_gif, save_png
 from ganstudio.latent.snapshot import GeneratorSnapshot
 from ganstudio.models import family_class
-from ganstudio.training.engine import Trainer
-from ganstudio.training.events import CheckpointSaved, RunEnded, RunStarted, SamplesReport, StepReport, TrainingWarning
-from ganstudio.training.runs import RunFolder
+from ganstudio.training.engine import BranchChange, Trainer
+from ganstudio.training.events import (CheckpointSaved, RunEnded, RunStarted, SamplesReport, StatusMessage, StepReport,
+                                       TrainingWarning)
+from ganstudio.training.runs import RESUME, RunFolder
 
 SETTINGS_CONFIG_KEY = "setup/config"
 
 
 def default_runs_dir() -> Path:
     return Path.home() / "ganstudio-runs"
+
+
+def branch_label(record: dict) -> str | None:
+    """The plot label of a resume record that changed something (a rollback), else None."""
+    change = BranchChange(lr_scale=record.get("lr_scale", 1.0), seed=record.get("seed"))
+    if change.describe():
+        return f"rolled back: {change.describe()}"
+    return "rolled back" if "set_aside" in record else None
 
 
 def preview_grid(data_config) -> np.ndarray:
@@ -163,6 +173,7 @@ class MainWindow(QMainWindow):
         c.quality.connect(self.quality.add_report)
         c.ended.connect(self._on_ended)
         c.failed.connect(self._on_failed)
+        c.status.connect(self._on_status)
         c.snapshot.connect(self.explore.set_snapshot)
         c.running_changed.connect(self._update_actions)
         c.running_changed.connect(self.explore.set_training)
@@ -228,9 +239,14 @@ class MainWindow(QMainWindow):
                              "'Quality every' steps).")
             return
         step, checkpoint, fid = best
+        dialog = RollbackDialog(step, fid, self)
+        if dialog.exec() != RollbackDialog.DialogCode.Accepted:
+            return
+        change = dialog.change()
         path = self.run_folder.path
-        self.warnings.add_message(f"Rolling back to step {step:,} (FID {fid:.3g}) and continuing from there…")
-        self.controller.start(lambda: Trainer.resume(path, checkpoint))
+        how = f" with {change.describe()}" if change.describe() else ""
+        self.warnings.add_message(f"Rolling back to step {step:,} (FID {fid:.3g}){how} and continuing from there…")
+        self.controller.start(lambda: Trainer.resume(path, checkpoint, change=change))
 
     @Slot()
     def new_run(self) -> None:
@@ -263,16 +279,9 @@ class MainWindow(QMainWindow):
         except UserError as e:
             self._show_error(str(e))
             return False
-        records = run.read_metrics()
-        last = records[-1] if records else {}
-        steps_per_epoch = round(last["step"] / last["epoch"]) if last.get("epoch") else 0
         self._begin(config, run)
         self.setup.set_config(config)
-        self.plots.set_steps_per_epoch(steps_per_epoch)
-        for record in records:
-            self.plots.add_report(record["step"], record)
-        self.quality.set_history(records)
-        self.samples.timeline.set_history(run.list_samples())
+        records, steps_per_epoch = self._show_history(run)
         checkpoints = run.list_checkpoints()
         self.explore.set_checkpoints(checkpoints)
         self.explore.set_sefa_history(run.read_sefa())
@@ -288,6 +297,24 @@ class MainWindow(QMainWindow):
             f"{step:,}." + (" Press Resume to continue training." if checkpoints else ""))
         self._update_actions()
         return True
+
+    def _show_history(self, run: RunFolder, up_to_step: int | None = None) -> tuple[list[dict], int]:
+        """Curves, quality, rollback marks and grids of a run's current history (up to a step);
+        returns (records, steps per epoch)."""
+        records = [r for r in run.read_metrics() if up_to_step is None or r.get("step", 0) <= up_to_step]
+        last = next((r for r in reversed(records) if r.get("epoch")), {})
+        steps_per_epoch = round(last["step"] / last["epoch"]) if last else 0
+        self.plots.set_metrics(family_class(self.run_config.model.family).metrics, steps_per_epoch)
+        marks = [(r["step"], label) for r in records if r.get("event") == RESUME and (label := branch_label(r))]
+        for record in records:
+            if record.get("event") is None:
+                self.plots.add_report(record["step"], record)
+        self.quality.set_history(records)
+        for step, label in marks:
+            self.plots.mark_event(step, label)
+            self.quality.mark_event(step, label)
+        self.samples.timeline.set_history([(s, p) for s, p in run.list_samples() if up_to_step is None or s <= up_to_step])
+        return records, steps_per_epoch
 
     @Slot()
     def export_grid(self) -> None:
@@ -333,9 +360,13 @@ class MainWindow(QMainWindow):
         self.run_folder = RunFolder(event.run_dir)
         self.run_label.setText(f"Run: {event.run_dir}")
         self.device_label.setText(f"Device: {event.device}")
+        if event.resumed is not None and self.run_config is not None:  # the run's history as the resume left it
+            self._show_history(self.run_folder, up_to_step=event.start_step)
         self.plots.set_steps_per_epoch(event.steps_per_epoch)
         self.progress.reset(event.start_step, event.total_steps)
-        self.warnings.add_message(f"Training on {event.device}, steps {event.start_step:,} → {event.total_steps:,}.")
+        resumed = f" (resumed with {event.resumed})" if event.resumed else ""
+        self.warnings.add_message(f"Training on {event.device}, steps {event.start_step:,} → {event.total_steps:,}"
+                                  f"{resumed}.")
         self._update_actions()
 
     @Slot(object)
@@ -369,6 +400,11 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
+
+    @Slot(object)
+    def _on_status(self, event: StatusMessage) -> None:
+        self.warnings.add_message(event.message)
+        self.statusBar().showMessage(event.message, 10_000)
 
     @Slot(object)
     def _on_warning(self, event: TrainingWarning) -> None:
@@ -413,6 +449,7 @@ class MainWindow(QMainWindow):
         self.controller.pause()
         self._update_actions()
 
+    @Slot(str)
     def _show_error(self, message: str) -> None:
         QMessageBox.critical(self, "ganstudio", message)
 
@@ -426,7 +463,17 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._save_settings()
-        self.controller.shutdown()
+        if not self.controller.shutdown(timeout_ms=10_000):
+            # Never destroy a running thread (Qt aborts the process): close once training has ended.
+            self.statusBar().showMessage("Stopping training… the window closes when it has ended.")
+            self.controller.running_changed.connect(self._close_when_stopped)
+            event.ignore()
+            return
         self.tasks.shutdown()
         self.explore.shutdown()
         event.accept()
+
+    @Slot(bool)
+    def _close_when_stopped(self, running: bool) -> None:
+        if not running:
+            self.close()

@@ -51,6 +51,9 @@ class _SignalRelay(TrainerCallback):
     def on_snapshot(self, snapshot):
         self.worker.snapshot.emit(snapshot)
 
+    def on_status(self, event):
+        self.worker.status.emit(event)
+
 
 class TrainingWorker(QObject):
     """Runs ``make_trainer().run(control)`` in its thread; events arrive as frozen dataclasses."""
@@ -63,6 +66,7 @@ class TrainingWorker(QObject):
     quality = Signal(object)  # QualityReport
     ended = Signal(object)  # RunEnded
     snapshot = Signal(object)  # GeneratorSnapshot (a copy the worker never touches again)
+    status = Signal(object)  # StatusMessage
     failed = Signal(str)
     done = Signal()
 

@@ -23,6 +23,7 @@ from ganstudio.data import load_dataset
 from ganstudio.data.base import ImageSet
 from ganstudio.data.cache import cache_dir, cache_key, load_module, save_module
 from ganstudio.latent.directions import DirectionsError
+from ganstudio.private_rng import build_module
 
 MODEL_VERSION = 1
 
@@ -82,13 +83,13 @@ def attribute_targets(data: ImageSet) -> tuple[tuple[str, ...], str, np.ndarray]
 def train_attribute_model(data: ImageSet, steps: int = 1000, batch_size: int = 128, seed: int = 0) -> AttributeModel:
     """Fit an ``AttributeNet`` to the data set's factors (MSE on standardised values) or classes
     (cross-entropy). Noise of a random strength is added to half of the batches so the model also
-    reads the grainy images of a young generator."""
+    reads the grainy images of a young generator. All randomness comes from a private generator
+    seeded with ``seed`` (this runs beside a training thread)."""
     names, kind, targets = attribute_targets(data)
-    torch.manual_seed(seed)
     mean = targets.mean(0) if kind == "factors" else np.zeros(len(names), np.float32)
     std = targets.std(0) + 1e-6 if kind == "factors" else np.ones(len(names), np.float32)
     y = torch.from_numpy((targets - mean) / std if kind == "factors" else targets)
-    net = AttributeNet(data.images.shape[1], len(names))
+    net = build_module(lambda: AttributeNet(data.images.shape[1], len(names)), seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=2e-3)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=steps)
     rng = torch.Generator().manual_seed(seed)
@@ -113,7 +114,7 @@ def attribute_model_for(config: DataConfig, data: ImageSet | None = None) -> Att
     kind = "attributes"
     try:
         info = json.loads((cache_dir() / kind / f"{key}.json").read_text())
-        net = AttributeNet(config.channels, len(info["names"]))
+        net = build_module(lambda: AttributeNet(config.channels, len(info["names"])), 0)
     except (OSError, ValueError, KeyError, TypeError):
         info = None
     if info is not None and load_module(kind, key, net) is not None:

@@ -13,6 +13,8 @@ curves from different networks are never mixed:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -47,10 +49,11 @@ def histogram_overlap(a: np.ndarray, b: np.ndarray, low: float, high: float) -> 
 
 
 def evaluate(snapshot: GeneratorSnapshot, real: np.ndarray, features: FeatureNetwork, n: int = 1000,
-             seed: int = 0) -> dict[str, float]:
-    """Quality of ``snapshot``'s images against ``real`` (M, H, W, C) uint8; ``n`` generated images."""
+             seed: int = 0, check: Callable[[], None] = lambda: None) -> dict[str, float]:
+    """Quality of ``snapshot``'s images against ``real`` (M, H, W, C) uint8; ``n`` generated images.
+    ``check()`` runs between feature batches (it may raise to cancel)."""
     fake = generated_images(snapshot, n, seed)
-    real_features, fake_features = features.features(real), features.features(fake)
+    real_features, fake_features = features.features(real, check=check), features.features(fake, check=check)
     suffix = features.name
     kid, _ = kernel_inception_distance(real_features, fake_features, subsets=10, subset_size=min(n, len(real), 500),
                                        seed=seed)

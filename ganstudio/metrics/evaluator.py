@@ -1,15 +1,20 @@
 """Quality measured during training, off the training step's critical path.
 
-A single background thread prepares, with the first evaluation, the feature network (trained once per
-data set, cached) and a fixed sample of real images, then evaluates generator snapshots one at a time. A snapshot that
-arrives while one is still being evaluated is skipped, so the cost stays bounded: at most one
-evaluation in flight. Results are collected by the training loop, which records and reports them.
+One background thread first prepares the feature network (trained once per data set, then cached)
+and a fixed sample of real images — ``prepare()`` starts this before the first training step, with
+the training threads' share of the CPU, so that it never runs beside training — then evaluates
+generator snapshots one at a time. A snapshot that arrives while one is being evaluated is skipped:
+at most one evaluation is in flight. The training loop collects the results, records and reports them.
+
+``cancel()`` ends an evaluation within one feature batch (a stopped run does not wait for it); the
+thread is a daemon, so a process that exits never waits for it either.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -21,55 +26,102 @@ from ganstudio.metrics.evaluate import evaluate
 from ganstudio.metrics.features import FeatureNetwork, feature_network
 
 
+class EvaluationCancelled(Exception):
+    """Raised inside the quality thread when its work was cancelled."""
+
+
 class QualityEvaluator:
-    """``submit(snapshot)`` starts an evaluation unless one is running; ``collect()`` returns finished
-    records ({"step", "eval_seconds", "fid_domain", ...}); ``note`` says which features are used."""
+    """``prepare()`` readies the features; ``submit(snapshot)`` starts an evaluation unless one is
+    running; ``collect()`` returns a finished record ({"step", "eval_seconds", "fid_domain", ...});
+    ``note`` says which features are used when they are not the ones asked for."""
 
     def __init__(self, data_config: DataConfig, data: ImageSet, samples: int, features: str = "domain",
-                 seed: int = 0):
+                 seed: int = 0, prepare_threads: int = 1):
         self.samples = samples
-        self.features: FeatureNetwork | None = None  # set by _prepare on the quality thread
+        self.features: FeatureNetwork | None = None  # set on the quality thread
         self.note: str | None = None
-        self._pending: Future | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality")
+        self.pending_step: int | None = None  # the step being evaluated (or finished, not collected)
         self._setup_args = (data_config, data, features, seed)
-        self._setup: Future | None = None  # started with the first evaluation: short runs pay nothing
+        self._prepare_threads = prepare_threads
+        self._real: np.ndarray | None = None
+        self._prepare_error: BaseException | None = None
+        self._ready = threading.Event()
+        self._cancelled = threading.Event()
+        self._jobs: queue.SimpleQueue[GeneratorSnapshot | None] = queue.SimpleQueue()
+        self._result: dict[str, float] | BaseException | None = None
+        self._finished = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def _prepare(self, data_config: DataConfig, data: ImageSet, kind: str, seed: int) -> np.ndarray:
-        torch.set_num_threads(1)  # one core for quality; the training thread keeps its own count
-        self.features, self.note = feature_network(kind, data_config, data)
-        order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 2))[:self.samples]
-        return data.images[order].permute(0, 2, 3, 1).numpy()
+    # -- the quality thread -----------------------------------------------------------------------
 
-    def _evaluate(self, snapshot: GeneratorSnapshot) -> dict[str, float]:
-        real = self._setup.result()
-        start = time.perf_counter()
-        record = evaluate(snapshot, real, self.features, n=self.samples)
-        return {"step": snapshot.step, "eval_seconds": round(time.perf_counter() - start, 3), **record}
+    def _work(self) -> None:
+        try:
+            torch.set_num_threads(self._prepare_threads)  # alone on the CPU while training waits
+            data_config, data, kind, seed = self._setup_args
+            self.features, self.note = feature_network(kind, data_config, data)
+            order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 2))[:self.samples]
+            self._real = data.images[order].permute(0, 2, 3, 1).numpy()
+        except BaseException as e:  # noqa: BLE001  raised by wait_ready() and the next collect()
+            self._prepare_error = self._result = e
+            self._finished.set()
+            return
+        finally:
+            self._ready.set()
+        torch.set_num_threads(1)  # one core for evaluations; the training thread keeps its own count
+        while (snapshot := self._jobs.get()) is not None:
+            try:
+                start = time.perf_counter()
+                record = evaluate(snapshot, self._real, self.features, n=self.samples, check=self._check)
+                self._result = {"step": snapshot.step, "eval_seconds": round(time.perf_counter() - start, 3), **record}
+            except EvaluationCancelled:
+                return
+            except BaseException as e:  # noqa: BLE001
+                self._result = e
+            self._finished.set()
+
+    def _check(self) -> None:
+        """Called between batches of an evaluation."""
+        if self._cancelled.is_set():
+            raise EvaluationCancelled
+
+    # -- the training thread ----------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Start preparing the feature network now (else with the first evaluation)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="quality", daemon=True)
+            self._thread.start()
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the preparation; True once done. Raises what it raised."""
+        self.prepare()
+        ready = self._ready.wait(timeout_s)
+        if self._prepare_error is not None:
+            raise self._prepare_error
+        return ready
 
     def submit(self, snapshot: GeneratorSnapshot) -> bool:
         """Evaluate ``snapshot`` in the background; False (skipped) if an evaluation is running."""
-        if self._pending is not None:  # running, or finished and not collected yet
+        if self.pending_step is not None or self._cancelled.is_set():
             return False
-        if self._setup is None:
-            self._setup = self._pool.submit(self._prepare, *self._setup_args)
-        self._pending = self._pool.submit(self._evaluate, snapshot)
+        self.prepare()
+        self.pending_step = snapshot.step
+        self._jobs.put(snapshot)
         return True
 
     def collect(self, wait_s: float = 0.0) -> dict[str, float] | None:
-        """A finished record, or None. Raises what the evaluation raised."""
-        pending = self._pending
-        if pending is None:
+        """A finished record, or None. Raises what the preparation or evaluation raised."""
+        if self.pending_step is None or not self._finished.wait(max(wait_s, 0.0)):
             return None
-        if not pending.done():
-            if wait_s <= 0:
-                return None
-            try:
-                pending.result(timeout=wait_s)
-            except TimeoutError:
-                return None
-        self._pending = None
-        return pending.result()
+        result, self._result = self._result, None
+        self._finished.clear()
+        self.pending_step = None
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def cancel(self) -> None:
+        """Stop the thread: an evaluation in flight ends within one feature batch, unrecorded."""
+        self._cancelled.set()
+        self._jobs.put(None)
+

@@ -12,6 +12,7 @@ never mixed: each network has a ``name`` that the metric keys carry (``fid_domai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from ganstudio.data.base import ImageSet
 from ganstudio.data.cache import cache_key, load_module, save_module
 from ganstudio.errors import UserError
 from ganstudio.latent.attributes import AttributeModel, AttributeNet, attribute_model_for
+from ganstudio.private_rng import build_module
 
 FEATURE_KINDS = ("domain", "inception")
 AUTOENCODER_VERSION = 1
@@ -42,10 +44,16 @@ class FeatureNetwork:
     attributes: AttributeModel | None = None  # factor or class coverage come from it
 
     @torch.no_grad()
-    def features(self, images: np.ndarray, batch_size: int = 250) -> torch.Tensor:
-        """(N, H, W, C) uint8 -> (N, D) float32."""
+    def features(self, images: np.ndarray, batch_size: int = 250,
+                 check: Callable[[], None] = lambda: None) -> torch.Tensor:
+        """(N, H, W, C) uint8 -> (N, D) float32; ``check()`` runs before each batch (it may raise to
+        cancel)."""
         x = torch.from_numpy(np.array(images, np.float32)).permute(0, 3, 1, 2) / 127.5 - 1.0
-        return torch.cat([self.net(chunk).float() for chunk in x.split(batch_size)])
+        out = []
+        for chunk in x.split(batch_size):
+            check()
+            out.append(self.net(chunk).float())
+        return torch.cat(out)
 
 
 class Penultimate(nn.Module):
@@ -86,8 +94,7 @@ class _Encoder(nn.Module):
 
 
 def train_feature_autoencoder(data: ImageSet, steps: int = 1000, batch_size: int = 128, seed: int = 0) -> FeatureAutoEncoder:
-    torch.manual_seed(seed)
-    model = FeatureAutoEncoder(data.images.shape[1])
+    model = build_module(lambda: FeatureAutoEncoder(data.images.shape[1]), seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     rng = torch.Generator().manual_seed(seed)
     for _ in range(steps):
@@ -109,7 +116,7 @@ def domain_features(config: DataConfig, data: ImageSet | None = None) -> Feature
         return FeatureNetwork("domain", f"domain features (a net trained on this data's {what})",
                               Penultimate(model.net).eval(), model)
     key = cache_key(data=config.__dict__, version=AUTOENCODER_VERSION)
-    autoencoder = FeatureAutoEncoder(config.channels)
+    autoencoder = build_module(lambda: FeatureAutoEncoder(config.channels), 0)
     if load_module("feature-autoencoders", key, autoencoder) is None:
         autoencoder = train_feature_autoencoder(data)
         save_module("feature-autoencoders", key, autoencoder, {"channels": config.channels})
@@ -138,11 +145,14 @@ def inception_features() -> FeatureNetwork:
     from torchvision.models import Inception_V3_Weights, inception_v3
 
     try:
-        net = inception_v3(weights=Inception_V3_Weights.IMAGENET1K_V1, aux_logits=True)
+        state = Inception_V3_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
     except Exception as e:  # noqa: BLE001  urllib, SSL and file errors all mean "no weights here"
         raise FeaturesUnavailable(
             f"the Inception weights are not available ({type(e).__name__}: {e}); they download once "
             "with an internet connection. Using the domain features instead.") from None
+    with torch.device("meta"):  # no random initialisation: it would draw from the training thread's generator
+        net = inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=True)
+    net.load_state_dict(state, assign=True)
     return FeatureNetwork("inception", "Inception-v3 features (ImageNet weights)", _InceptionPool(net))
 
 

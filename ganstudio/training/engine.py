@@ -4,6 +4,9 @@
     ended = trainer.run(control, callbacks=[printer])  # blocks; call from a worker thread in a GUI
 
 Metric sums stay on the device between reports (one sync per report, at most ~20 per second).
+A resume is exact (same losses as an uninterrupted run, on the CPU); a rollback to an earlier
+checkpoint says what it changes (``BranchChange``: lower learning rates, new noise) so that it does
+not walk the same path again, and sets the abandoned branch's files aside (``RunFolder.start_branch``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -30,7 +34,7 @@ from ganstudio.training.checkpoint import checkpoint_name, load_checkpoint, save
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device
 from ganstudio.training.events import (CheckpointSaved, QualityReport, RunEnded, RunStarted, SamplesReport,
-                                       StepReport, TrainingWarning)
+                                       StatusMessage, StepReport, TrainingWarning)
 from ganstudio.training.runs import RunFolder
 
 
@@ -44,7 +48,27 @@ class TrainerCallback:
     def on_warning(self, event: TrainingWarning) -> None: ...
     def on_quality(self, event: QualityReport) -> None: ...
     def on_snapshot(self, snapshot: GeneratorSnapshot) -> None: ...
+    def on_status(self, event: StatusMessage) -> None: ...
     def on_end(self, event: RunEnded) -> None: ...
+
+
+@dataclass(frozen=True)
+class BranchChange:
+    """What a resume changes, so that a rollback does not replay the path it rolled back from (a
+    resume is exact: the same checkpoint and settings give the same run)."""
+
+    lr_scale: float = 1.0  # multiplies every learning rate
+    seed: int | None = None  # new noise and data order from this seed; None: the saved random streams
+
+    def __post_init__(self) -> None:
+        if not self.lr_scale > 0:
+            raise RunError(f"the learning-rate scale must be positive, not {self.lr_scale}")
+
+    def describe(self) -> str:
+        """E.g. "learning rates ×0.5, new noise (seed 7)"; "" when nothing changes."""
+        parts = [f"learning rates ×{self.lr_scale:g}"] if self.lr_scale != 1 else []
+        parts += [f"new noise (seed {self.seed})"] if self.seed is not None else []
+        return ", ".join(parts)
 
 
 class _Broadcast:
@@ -63,26 +87,34 @@ class Trainer:
     ready, so a failed start leaves nothing behind), or ``run`` continued from ``checkpoint``."""
 
     def __init__(self, config: RunConfig, out: str | Path = "runs", run: RunFolder | None = None,
-                 checkpoint: Path | None = None, report_interval_s: float = 0.05):
+                 checkpoint: Path | None = None, report_interval_s: float = 0.05,
+                 change: BranchChange = BranchChange()):
         self.config = config
         self.out = Path(out)
         self.run_folder = run
         self.checkpoint = checkpoint
         self.report_interval_s = report_interval_s
+        self.change = change
         self.family: Family | None = None  # built in run()
 
     @classmethod
     def resume(cls, run_path: str | Path, checkpoint: str | Path | None = None,
-               train_overrides: dict | None = None, **kwargs) -> Trainer:
-        """Continue a run from its latest (or the given) checkpoint; overrides e.g. {"epochs": 10}."""
+               train_overrides: dict | None = None, change: BranchChange = BranchChange(), **kwargs) -> Trainer:
+        """Continue a run from its latest (or the given) checkpoint; overrides e.g. {"epochs": 10};
+        ``change`` e.g. BranchChange(lr_scale=0.5) for a rollback."""
         run = RunFolder.open(run_path)
         config = run.read_config()
         if train_overrides:
             config = config.replace(train=train_overrides)
+        if change.lr_scale != 1:
+            config = config.replace(train={"lr_g": config.train.lr_g * change.lr_scale,
+                                           "lr_d": config.train.lr_d * change.lr_scale})
+        if change.seed is not None:
+            config = config.replace(train={"order_seed": change.seed})
         checkpoint = Path(checkpoint) if checkpoint else run.latest_checkpoint()
         if checkpoint is None:
             raise RunError(f"{run.path} has no checkpoint to resume from")
-        return cls(config, run=run, checkpoint=checkpoint, **kwargs)
+        return cls(config, run=run, checkpoint=checkpoint, change=change, **kwargs)
 
     # -- the loop --------------------------------------------------------------------------------
 
@@ -113,25 +145,37 @@ class Trainer:
         sample_z = family.sample_latent(grid.count, generator=torch.Generator().manual_seed(t.seed + 1))
         start_step = 0
         if self.checkpoint is not None:
+            configured = _learning_rates(family)
             info, sample_z = load_checkpoint(self.checkpoint, family, restore_rng=True)
             start_step = info.step
+            _set_learning_rates(family, configured)  # the config's (a rollback's lower ones, --lr-g)
+            if self.change.seed is not None:
+                torch.manual_seed(self.change.seed)
+        order_seed = t.seed if t.order_seed is None else t.order_seed
         batches = DeviceBatches(data.images, data.labels if family.takes_labels else None, batch_size,
-                                device, t.seed, channels_last=family.channels_last)
+                                device, order_seed, channels_last=family.channels_last)
         total = t.epochs * batches.steps_per_epoch
         if t.max_steps is not None:
             total = min(total, t.max_steps)
 
+        history: dict[int, float] = {}
         if self.run_folder is None:
             self.run_folder = RunFolder.create(self.out, cfg)
         else:
             self.run_folder.write_config(cfg)
+            self.run_folder.start_branch(start_step, **_change_record(self.change, t))
+            history = self.run_folder.fids()
         real = data.images[torch.randperm(len(data), generator=torch.Generator().manual_seed(t.seed))[:t.num_samples]]
         health = HealthMonitor(real_diversity=mean_pairwise_distance(real.permute(0, 2, 3, 1).numpy()),
                                d_loss_floor=family.winning_loss_floor)
-        evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed) if t.eval_every else None
-        loop = _LoopState(self, family, batches, sample_z, grid, notify, health, start_step, total, evaluator)
+        evaluator = None
+        if t.eval_every:
+            threads = torch.get_num_threads() if device.type == "cpu" else 1
+            evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed, prepare_threads=threads)
+        loop = _LoopState(self, family, batches, sample_z, grid, notify, health, start_step, total, evaluator, history)
         notify("on_start", RunStarted(self.run_folder.path, describe_device(device), start_step, total,
-                                   batches.steps_per_epoch, tuple(m.key for m in family.metrics)))
+                                   batches.steps_per_epoch, tuple(m.key for m in family.metrics),
+                                   self.change.describe() if self.checkpoint is not None else None))
         for w in warnings:
             notify("on_warning", w)
         return loop.run(control)
@@ -147,12 +191,28 @@ class Trainer:
         return config.replace(model={"class_names": class_names})
 
 
+def _learning_rates(family: Family) -> dict[str, list[float]]:
+    return {name: [group["lr"] for group in opt.param_groups] for name, opt in family.optimizers().items()}
+
+
+def _set_learning_rates(family: Family, rates: dict[str, list[float]]) -> None:
+    for name, opt in family.optimizers().items():
+        for group, lr in zip(opt.param_groups, rates[name]):
+            group["lr"] = lr
+
+
+def _change_record(change: BranchChange, t) -> dict:
+    """The resume record's fields: what changed, and the learning rates from here on."""
+    record = {"lr_scale": change.lr_scale, "lr_g": t.lr_g, "lr_d": t.lr_d} if change.lr_scale != 1 else {}
+    return record | ({"seed": change.seed} if change.seed is not None else {})
+
+
 class _LoopState:
     """One session of the loop: timing, metric sums and the periodic work."""
 
     def __init__(self, trainer: Trainer, family: Family, batches: DeviceBatches, sample_z: torch.Tensor,
                  grid: SampleGrid, notify: _Broadcast, health: HealthMonitor, start_step: int, total: int,
-                 evaluator: QualityEvaluator | None):
+                 evaluator: QualityEvaluator | None, fids: dict[int, float]):
         self.trainer, self.family, self.batches = trainer, family, batches
         self.run_folder = trainer.run_folder
         self.t = trainer.config.train
@@ -164,7 +224,9 @@ class _LoopState:
         self.paused_s = 0.0
         self.sefa = SefaTracker(family.latent_dim)
         self.evaluator = evaluator
-        self.best_fid: tuple[float, int, int] | None = None  # (value, its step, evaluations since)
+        self.fids = dict(fids)  # {step: FID} of the run's history and this session's evaluations
+        # (value, its step, evaluations since); a resumed session counts evaluations since from 0.
+        self.best_fid: tuple[float, int, int] | None = min((v, s, 0) for s, v in fids.items()) if fids else None
         self.evaluated_step: int | None = None  # the step of the last snapshot handed to the quality thread
 
     def run(self, control: TrainingControl) -> RunEnded:
@@ -172,7 +234,7 @@ class _LoopState:
             return self._run(control)
         finally:
             if self.evaluator is not None:
-                self.evaluator.close()
+                self.evaluator.cancel()
 
     def _run(self, control: TrainingControl) -> RunEnded:
         t = self.t
@@ -180,6 +242,7 @@ class _LoopState:
         self.last_report_step = self.step
         deadline = self.t0 + t.max_minutes * 60 if t.max_minutes else math.inf
         reason = "finished"
+        self._prepare_quality(control)
         while self.step < self.total:
             if control.paused:
                 paused_at = time.perf_counter()
@@ -196,6 +259,10 @@ class _LoopState:
             now = time.perf_counter()
             if now - self.last_report_t >= self.trainer.report_interval_s and not self._report(now):
                 return self._diverged()
+            periodic = self.step % t.sample_every == 0 or (t.eval_every and self.step % t.eval_every == 0)
+            checkpoint_due = self.step % t.checkpoint_every == 0 or control.take_checkpoint_request()
+            if (periodic or checkpoint_due) and not self._weights_finite():
+                return self._diverged()
             if self.step % t.sample_every == 0:
                 self._samples()
             if t.eval_every and self.step % t.eval_every == 0:
@@ -203,7 +270,7 @@ class _LoopState:
             if self._no_improvement():
                 reason = "no_improvement"
                 break
-            if self.step % t.checkpoint_every == 0 or control.take_checkpoint_request():
+            if checkpoint_due:
                 if not self._report(time.perf_counter()):
                     return self._diverged()
                 self._checkpoint()
@@ -211,13 +278,11 @@ class _LoopState:
                 reason = "time_limit"
                 break
 
-        if not self._report(time.perf_counter()):
+        if not self._report(time.perf_counter()) or not self._weights_finite():
             return self._diverged()
         if self.step % t.sample_every != 0:
             self._samples()
-        self._collect_quality(wait_s=120.0)
-        if self.evaluated_step not in (None, self.step) and self._submit_quality():  # the final generator too
-            self._collect_quality(wait_s=120.0)
+        quality_note = self._finish_quality(control, reason)
         latest = self.run_folder.latest_checkpoint()
         path = latest if latest is not None and latest.stem == checkpoint_name(self.step) else self._checkpoint()
         messages = {"finished": f"Training finished after {self.step} steps.",
@@ -225,7 +290,7 @@ class _LoopState:
                     "time_limit": f"The time limit was reached at step {self.step}; resume to continue.",
                     "no_improvement": f"Stopped at step {self.step}: the FID has not improved for "
                                       f"{t.stop_after_no_improvement} evaluations."}
-        ended = RunEnded(self.step, reason, messages[reason], path)
+        ended = RunEnded(self.step, reason, messages[reason] + quality_note, path)
         self.notify("on_end", ended)
         return ended
 
@@ -272,6 +337,51 @@ class _LoopState:
 
     # -- quality ----------------------------------------------------------------------------------
 
+    def _prepare_quality(self, control: TrainingControl) -> None:
+        """When this session will evaluate, prepare the feature network before the first step (on the
+        CPU, training beside it would fight for the cores: measured 3,700 -> 700-1,100 images/s)."""
+        if self.evaluator is None or self.total - self.step < self.t.eval_every:
+            return
+        self.notify("on_status", StatusMessage(self.step, "Preparing the quality measures (a small network "
+                                                          "learns this data set's features once; then cached)…"))
+        start = time.perf_counter()
+        try:
+            while not self.evaluator.wait_ready(0.05) and not control.stop_requested:
+                pass
+        except Exception as e:  # noqa: BLE001  quality is an extra: report it and train without it
+            self._quality_failed(e)
+            return
+        if not control.stop_requested:
+            self.notify("on_status", StatusMessage(self.step, f"Quality measures ready "
+                                                              f"({time.perf_counter() - start:.1f} s)."))
+        self._exclude_pause(time.perf_counter() - start)
+
+    def _finish_quality(self, control: TrainingControl, reason: str) -> str:
+        """At the end: wait for the evaluation in flight and evaluate the final generator too, unless the
+        run was stopped (then, or on a stop while waiting, cancel it). Returns a note for the end message."""
+        if reason != "stopped":
+            self._wait_for_quality(control)
+            if self.evaluated_step not in (None, self.step) and not control.stop_requested and self._submit_quality():
+                self._wait_for_quality(control)
+        if self.evaluator is None or self.evaluator.pending_step is None:
+            return ""
+        step = self.evaluator.pending_step
+        self.evaluator.cancel()
+        self.evaluator = None
+        return (f" The quality evaluation of step {step:,} was cancelled; `ganstudio eval {self.run_folder.path}` "
+                f"measures the saved checkpoint.")
+
+    def _wait_for_quality(self, control: TrainingControl) -> None:
+        while self.evaluator is not None and self.evaluator.pending_step is not None and not control.stop_requested:
+            self._collect_quality(wait_s=0.05)
+
+    def _quality_failed(self, error: Exception) -> None:
+        self.evaluator.cancel()
+        self.evaluator = None
+        self.notify("on_warning", TrainingWarning(self.step, "quality_failed",
+                                                  f"Sample quality could not be measured ({type(error).__name__}: "
+                                                  f"{error}); training goes on without it."))
+
     def _submit_quality(self) -> bool:
         """Hand a snapshot to the quality thread (skipped while it is busy: the cost stays bounded)."""
         if self.evaluator is None:
@@ -288,11 +398,7 @@ class _LoopState:
         try:
             record = self.evaluator.collect(wait_s)
         except Exception as e:  # noqa: BLE001  quality is an extra: report it and train on without it
-            self.evaluator.close()
-            self.evaluator = None
-            self.notify("on_warning", TrainingWarning(self.step, "quality_failed",
-                                                      f"Sample quality could not be measured ({type(e).__name__}: "
-                                                      f"{e}); training goes on without it."))
+            self._quality_failed(e)
             return
         if record is None:
             return
@@ -306,6 +412,7 @@ class _LoopState:
         self.notify("on_quality", report)
         fid = next((v for k, v in values.items() if k.startswith("fid_")), None)
         if fid is not None:
+            self.fids[record["step"]] = fid
             best = self.best_fid
             self.best_fid = (fid, record["step"], 0) if best is None or fid < best[0] else (*best[:2], best[2] + 1)
         for warning in self.health.observe_quality(report):
@@ -339,20 +446,27 @@ class _LoopState:
         return record
 
     def _checkpoint(self) -> Path:
+        """Save (the caller has checked the weights are finite) and prune, keeping the best evaluated one."""
         path = save_checkpoint(self.run_folder.checkpoints_dir, self.family, step=self.step,
                                epoch=self.step // self.batches.steps_per_epoch,
                                config=self.trainer.config.to_dict(), sample_z=self.sample_z)
-        self.run_folder.prune_checkpoints(self.t.keep_checkpoints, protect=self.best_fid[1] if self.best_fid else None)
+        best = self.run_folder.best_checkpoint(self.fids)
+        self.run_folder.prune_checkpoints(self.t.keep_checkpoints, protect=best[0] if best else None)
         self.notify("on_checkpoint", CheckpointSaved(self.step, path))
         return path
+
+    def _weights_finite(self) -> bool:
+        """One sync: are all weights of all networks finite? (Checked before anything reads them.)"""
+        sums = [p.detach().float().sum() for net in self.family.networks().values() for p in net.parameters()]
+        return bool(torch.isfinite(torch.stack(sums)).all())
 
     def _diverged(self) -> RunEnded:
         bad = ", ".join(f"{k} = {v}" for k, v in self.last_values.items() if not math.isfinite(v))
         last = self.run_folder.latest_checkpoint()
         kept = f" The last good checkpoint is {last.name}." if last else ""
         ended = RunEnded(self.step, "diverged",
-                         f"Training diverged at step {self.step} ({bad}) and was stopped.{kept} Try a lower "
-                         f"learning rate.", last)
+                         f"Training diverged at step {self.step} ({bad or 'the weights are no longer finite'}) and "
+                         f"was stopped.{kept} Try a lower learning rate.", last)
         self.notify("on_end", ended)
         return ended
 

@@ -17,6 +17,7 @@ class RunStarted:
     total_steps: int
     steps_per_epoch: int
     metric_keys: tuple[str, ...]
+    resumed: str | None = None  # a resumed run: what the resume changed, in words ("" for nothing)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,14 @@ class QualityReport:
 class CheckpointSaved:
     step: int
     path: Path
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    """What the run is busy with when it is not training, e.g. preparing the quality measures."""
+
+    step: int
+    message: str
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,12 @@
 
     runs/2026-11-24_131500-dcgan-faces/
         config.json                 the RunConfig
-        metrics.jsonl               one JSON object per report, append-only
+        metrics.jsonl               one JSON object per report, append-only; a resume is a record
+                                    {"event": "resume", "step": k, "from_step": k, ...}
         samples/step_0000200.png    sample grids from the run's fixed z
         checkpoints/step_0001000.safetensors + .json
+        branches/<time>-after_<k>/  what a resume from step k set aside: the later checkpoints and
+                                    grids of the abandoned branch (nothing is deleted)
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ganstudio.fileio import atomic_write_text, remove_stale_temp_files
 from ganstudio.training.checkpoint import checkpoint_name, latest_checkpoint
 
 _STEP_FILE = re.compile(r"step_(\d+)\.")
+RESUME = "resume"  # the "event" of a resume record
 
 
 class RunFolder:
@@ -75,6 +79,10 @@ class RunFolder:
     def checkpoints_dir(self) -> Path:
         return self.path / "checkpoints"
 
+    @property
+    def branches_dir(self) -> Path:
+        return self.path / "branches"
+
     def sample_path(self, step: int) -> Path:
         return self.samples_dir / f"{checkpoint_name(step)}.png"
 
@@ -107,24 +115,49 @@ class RunFolder:
     def read_sefa(self) -> list[dict[str, Any]]:
         return _read_records(self.sefa_path)
 
+    def start_branch(self, from_step: int, **details: Any) -> Path | None:
+        """Mark a resume from step ``from_step`` (with what changed, e.g. lr_scale, seed) in the
+        histories, and move checkpoints and grids of later steps (an abandoned branch, or what a
+        killed session left after its last checkpoint) into ``branches/``; returns that folder."""
+        later = [p for _, p in self.list_samples() if _step_of(p) > from_step]
+        later += [p for p in self.checkpoints_dir.glob("step_*.*") if _step_of(p) > from_step]
+        branch = None
+        if later:
+            branch = self.branches_dir / f"{time.strftime('%Y-%m-%d_%H%M%S')}-after_{from_step}"
+            for path in later:
+                target = branch / path.parent.name / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.replace(target)
+        record = {"event": RESUME, "step": from_step, "from_step": from_step, "time": round(time.time(), 3),
+                  **details, **({"set_aside": str(branch.relative_to(self.path))} if branch else {})}
+        self.append_metrics(record)
+        _append_record(self.sefa_path, record)
+        return branch
+
+    def resumes(self) -> list[dict[str, Any]]:
+        """The resume records of the current history, oldest first."""
+        return [r for r in self.read_metrics() if r.get("event") == RESUME]
 
     def list_samples(self) -> list[tuple[int, Path]]:
         """(step, grid PNG) pairs in step order."""
-        return sorted((int(m.group(1)), p) for p in self.samples_dir.glob("step_*.png")
-                      if (m := _STEP_FILE.match(p.name)))
+        return sorted((_step_of(p), p) for p in self.samples_dir.glob("step_*.png") if _STEP_FILE.match(p.name))
 
     def list_checkpoints(self) -> list[tuple[int, Path]]:
         """(step, checkpoint JSON) pairs of complete checkpoints in step order."""
-        return sorted((int(m.group(1)), p) for p in self.checkpoints_dir.glob("step_*.json")
-                      if (m := _STEP_FILE.match(p.name)) and p.with_suffix(".safetensors").is_file())
+        return sorted((_step_of(p), p) for p in self.checkpoints_dir.glob("step_*.json")
+                      if _STEP_FILE.match(p.name) and p.with_suffix(".safetensors").is_file())
 
     def latest_checkpoint(self) -> Path | None:
         return latest_checkpoint(self.checkpoints_dir)
 
-    def best_checkpoint(self) -> tuple[int, Path, float] | None:
+    def fids(self) -> dict[int, float]:
+        """{step: FID} of the current history's quality evaluations."""
+        return fids_of(self.read_metrics())
+
+    def best_checkpoint(self, fids: dict[int, float] | None = None) -> tuple[int, Path, float] | None:
         """(step, JSON, FID) of the checkpoint with the lowest FID among the run's quality evaluations
-        (those taken at a checkpoint's step), or None when no checkpoint was evaluated."""
-        fids = {int(r["step"]): v for r in self.read_metrics() for k, v in r.items() if k.startswith("fid_")}
+        (``fids``, default: read from the history), or None when no checkpoint was evaluated."""
+        fids = self.fids() if fids is None else fids
         evaluated = [(fids[step], step, path) for step, path in self.list_checkpoints() if step in fids]
         if not evaluated:
             return None
@@ -141,25 +174,48 @@ class RunFolder:
             json_path.with_suffix(".safetensors").unlink(missing_ok=True)
 
 
+def fids_of(records: list[dict[str, Any]]) -> dict[int, float]:
+    """{step: FID} of the quality records among ``records``."""
+    return {int(r["step"]): v for r in records for k, v in r.items() if k.startswith("fid_")}
+
+
+def _step_of(path: Path) -> int:
+    return int(_STEP_FILE.match(path.name).group(1))
+
+
 def _append_record(path: Path, record: dict[str, Any]) -> None:
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
 
 
 def _read_records(path: Path) -> list[dict[str, Any]]:
-    """The JSON lines of a run's current history: after a resume from step k, records past k
-    written before the resume are dropped. A torn last line (killed writer) is skipped."""
-    records: list[dict[str, Any]] = []
+    """The JSON lines of a run's current history: a resume record from step k drops the records of
+    later steps written before it. A torn line (killed writer) is skipped.
+
+    Files written before resume records existed: there a report whose step is not past the previous
+    report's marks a resume (quality records, appended late with an earlier step, never do)."""
     if not path.is_file():
-        return records
+        return []
     with open(path, encoding="utf-8") as f:
+        records = []
         for line in f:
             try:
-                record = json.loads(line)
+                records.append(json.loads(line))
             except json.JSONDecodeError:
                 continue
-            step = record.get("step", 0)
-            while records and records[-1].get("step", 0) >= step:
-                records.pop()
-            records.append(record)
-    return records
+    history: list[dict[str, Any]] = []
+    inferring, last_report = True, -1
+    for record in records:
+        step = record.get("step", 0)
+        is_report = "eval_seconds" not in record and "event" not in record
+        cut = None
+        if record.get("event") == RESUME:
+            cut, inferring = record["from_step"], False
+        elif inferring and is_report and step <= last_report:
+            cut = step - 1
+        if cut is not None:
+            history = [r for r in history if r.get("step", 0) <= cut]
+        history.append(record)
+        if is_report:
+            last_report = step
+    return history

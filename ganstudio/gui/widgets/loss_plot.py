@@ -135,7 +135,8 @@ class _Metric:
 
 
 class MetricPlots(QWidget):
-    """``set_metrics`` builds the plots; ``add_report`` appends; ``step_clicked(step)`` on click."""
+    """``set_metrics`` builds the plots; ``add_report`` appends; ``mark_event`` draws a labelled line
+    (e.g. a rollback); ``step_clicked(step)`` on click."""
 
     step_clicked = Signal(int)
 
@@ -150,6 +151,7 @@ class MetricPlots(QWidget):
         self.metrics: dict[str, _Metric] = {}
         self._ranges: dict[str, SteppedRange] = {}
         self._epoch_marks: list[pg.InfiniteLine] = []
+        self.event_marks: list[tuple[int, str]] = []
         self._steps_per_epoch = 0
         self._last_epoch_marked = 0
         self._dirty = False
@@ -165,7 +167,7 @@ class MetricPlots(QWidget):
         for widget in self._made.values():
             widget.getPlotItem().clear()
             widget.hide()
-        self.plots, self.metrics, self._epoch_marks = {}, {}, []
+        self.plots, self.metrics, self._epoch_marks, self.event_marks = {}, {}, [], []
         self._steps_per_epoch, self._last_epoch_marked = steps_per_epoch, 0
         for i, info in enumerate(metrics):
             if info.plot not in self.plots:
@@ -203,6 +205,14 @@ class MetricPlots(QWidget):
                 self.metrics[key].append(step, value)
         self._mark_epochs(step)
         self._dirty = True
+
+    def mark_event(self, step: int, label: str) -> None:
+        """A red dashed line at ``step`` with ``label`` in every plot."""
+        self.event_marks.append((step, label))
+        pen = pg.mkPen("#d62728", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
+        for widget in self.plots.values():
+            widget.addItem(pg.InfiniteLine(step, angle=90, pen=pen, label=label,
+                                           labelOpts={"position": 0.85, "color": "#d62728"}), ignoreBounds=True)
 
     def point_count(self) -> int:
         return max((m.raw.n for m in self.metrics.values()), default=0)

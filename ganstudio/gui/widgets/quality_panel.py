@@ -45,11 +45,18 @@ class QualityPanel(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.plots, 1)
         self.evaluations = 0
+        self._marks: list[tuple[int, str]] = []  # drawn once the plots exist (with the first evaluation)
 
     def clear(self) -> None:
         self.plots.set_metrics(())
         self.label.setText(EMPTY)
         self.evaluations = 0
+        self._marks = []
+
+    def mark_event(self, step: int, label: str) -> None:
+        self._marks.append((step, label))
+        if self.evaluations:
+            self.plots.mark_event(step, label)
 
     def add_report(self, report: QualityReport) -> None:
         self._add(report.step, report.values, report.features)
@@ -66,5 +73,7 @@ class QualityPanel(QWidget):
     def _add(self, step: int, values: dict, features: str) -> None:
         if not self.evaluations:
             self.plots.set_metrics(quality_metrics(list(values), features))
+            for step_, label in self._marks:
+                self.plots.mark_event(step_, label)
         self.plots.add_report(step, values)
         self.evaluations += 1

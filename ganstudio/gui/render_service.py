@@ -81,6 +81,7 @@ class RenderService(QObject):
         self._shown: dict[str, int] = {}
         self.snapshot: GeneratorSnapshot | None = None
         self._thread = _RenderThread()
+        self._closed = False  # after shutdown, a late snapshot (e.g. from a background load) starts nothing
         self._thread.rendered.connect(self._on_rendered)
         self._thread.failed.connect(self.failed)
 
@@ -88,7 +89,7 @@ class RenderService(QObject):
         """Render from now on with ``snapshot``; the render thread starts with the first one."""
         self.snapshot = snapshot
         self._thread.set_snapshot(snapshot)
-        if snapshot is not None and not self._thread.isRunning():
+        if snapshot is not None and not self._thread.isRunning() and not self._closed:
             self._thread.start()
 
     def request(self, channel: str, codes: np.ndarray) -> int:
@@ -104,6 +105,7 @@ class RenderService(QObject):
             self.ready.emit(channel, images)
 
     def shutdown(self) -> None:
+        self._closed = True
         if self._thread.isRunning():
             self._thread.stop()
             self._thread.wait()

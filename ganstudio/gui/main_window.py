@@ -26,7 +26,7 @@ from ganstudio.gui.widgets.warnings_panel import WarningsPanel
 from ganstudio.latent.render import image_grid, read_png, save_gif, save_png
 from ganstudio.latent.snapshot import GeneratorSnapshot
 from ganstudio.models import family_class
-from ganstudio.training.engine import BranchChange, Trainer
+from ganstudio.training.engine import Trainer
 from ganstudio.training.events import (CheckpointSaved, RunEnded, RunStarted, SamplesReport, StatusMessage, StepReport,
                                        TrainingWarning)
 from ganstudio.training.runs import RESUME, RunFolder
@@ -40,10 +40,11 @@ def default_runs_dir() -> Path:
 
 def branch_label(record: dict) -> str | None:
     """The plot label of a resume record that changed something (a rollback), else None."""
-    change = BranchChange(lr_scale=record.get("lr_scale", 1.0), seed=record.get("seed"))
-    if change.describe():
-        return f"rolled back: {change.describe()}"
-    return "rolled back" if "set_aside" in record else None
+    changes = [f"lr ×{record['lr_scale']:g}"] if record.get("lr_scale", 1) != 1 else []
+    changes += ["new noise"] if record.get("seed") is not None else []
+    if changes:
+        return f" rolled back: {', '.join(changes)}"
+    return " rolled back" if "set_aside" in record else None
 
 
 def preview_grid(data_config) -> np.ndarray:

@@ -1,9 +1,8 @@
 """Quality measured during training, off the training step's critical path.
 
 One background thread first prepares the feature network (trained once per data set, then cached)
-and a fixed sample of real images — ``prepare()`` starts this before the first training step, with
-the training threads' share of the CPU, so that it never runs beside training — then evaluates
-generator snapshots one at a time. A snapshot that arrives while one is being evaluated is skipped:
+and a fixed sample of real images — ``prepare()`` starts this with the first training step, so that
+it is done before the first evaluation — then evaluates generator snapshots one at a time, on one core. A snapshot that arrives while one is being evaluated is skipped:
 at most one evaluation is in flight. The training loop collects the results, records and reports them.
 
 ``cancel()`` ends an evaluation within one feature batch (a stopped run does not wait for it); the
@@ -36,13 +35,12 @@ class QualityEvaluator:
     ``note`` says which features are used when they are not the ones asked for."""
 
     def __init__(self, data_config: DataConfig, data: ImageSet, samples: int, features: str = "domain",
-                 seed: int = 0, prepare_threads: int = 1):
+                 seed: int = 0):
         self.samples = samples
         self.features: FeatureNetwork | None = None  # set on the quality thread
         self.note: str | None = None
         self.pending_step: int | None = None  # the step being evaluated (or finished, not collected)
         self._setup_args = (data_config, data, features, seed)
-        self._prepare_threads = prepare_threads
         self._real: np.ndarray | None = None
         self._prepare_error: BaseException | None = None
         self._ready = threading.Event()
@@ -56,7 +54,7 @@ class QualityEvaluator:
 
     def _work(self) -> None:
         try:
-            torch.set_num_threads(self._prepare_threads)  # alone on the CPU while training waits
+            torch.set_num_threads(1)  # one core; the training thread keeps its own count
             data_config, data, kind, seed = self._setup_args
             self.features, self.note = feature_network(kind, data_config, data)
             order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 2))[:self.samples]
@@ -67,7 +65,6 @@ class QualityEvaluator:
             return
         finally:
             self._ready.set()
-        torch.set_num_threads(1)  # one core for evaluations; the training thread keeps its own count
         while (snapshot := self._jobs.get()) is not None:
             try:
                 start = time.perf_counter()

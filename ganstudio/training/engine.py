@@ -170,8 +170,7 @@ class Trainer:
                                d_loss_floor=family.winning_loss_floor)
         evaluator = None
         if t.eval_every:
-            threads = torch.get_num_threads() if device.type == "cpu" else 1
-            evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed, prepare_threads=threads)
+            evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed)
         loop = _LoopState(self, family, batches, sample_z, grid, notify, health, start_step, total, evaluator, history)
         notify("on_start", RunStarted(self.run_folder.path, describe_device(device), start_step, total,
                                    batches.steps_per_epoch, tuple(m.key for m in family.metrics),
@@ -228,6 +227,8 @@ class _LoopState:
         # (value, its step, evaluations since); a resumed session counts evaluations since from 0.
         self.best_fid: tuple[float, int, int] | None = min((v, s, 0) for s, v in fids.items()) if fids else None
         self.evaluated_step: int | None = None  # the step of the last snapshot handed to the quality thread
+        self.preparing_since: float | None = None  # while the quality thread prepares its feature network
+        self.lent_thread = False  # training runs on one thread less meanwhile
 
     def run(self, control: TrainingControl) -> RunEnded:
         try:
@@ -242,7 +243,7 @@ class _LoopState:
         self.last_report_step = self.step
         deadline = self.t0 + t.max_minutes * 60 if t.max_minutes else math.inf
         reason = "finished"
-        self._prepare_quality(control)
+        self._prepare_quality()
         while self.step < self.total:
             if control.paused:
                 paused_at = time.perf_counter()
@@ -337,24 +338,44 @@ class _LoopState:
 
     # -- quality ----------------------------------------------------------------------------------
 
-    def _prepare_quality(self, control: TrainingControl) -> None:
-        """When this session will evaluate, prepare the feature network before the first step (on the
-        CPU, training beside it would fight for the cores: measured 3,700 -> 700-1,100 images/s)."""
+    def _prepare_quality(self) -> None:
+        """When this session will evaluate, prepare the feature network from the first step on, and on
+        the CPU lend it one of training's cores meanwhile (two threads training beside it on two cores:
+        measured 3,700 -> 700-1,100 images/s for ~30 s; one thread lent: see bench_quality_cost.py)."""
         if self.evaluator is None or self.total - self.step < self.t.eval_every:
             return
-        self.notify("on_status", StatusMessage(self.step, "Preparing the quality measures (a small network "
-                                                          "learns this data set's features once; then cached)…"))
         start = time.perf_counter()
         try:
-            while not self.evaluator.wait_ready(0.05) and not control.stop_requested:
-                pass
+            if self.evaluator.wait_ready(0.5):  # cached: nothing to say
+                return
         except Exception as e:  # noqa: BLE001  quality is an extra: report it and train without it
             self._quality_failed(e)
             return
-        if not control.stop_requested:
+        self.preparing_since = start
+        threads = torch.get_num_threads()
+        if self.family.device.type == "cpu" and threads > 1:
+            torch.set_num_threads(threads - 1)
+            self.lent_thread = True
+        self.notify("on_status", StatusMessage(self.step, "Preparing the quality measures in the background (a small "
+                                                          "network learns this data set's features once; then "
+                                                          "cached)…"))
+
+    def _check_prepared(self) -> None:
+        """Once the feature network is ready, say so and give the lent core back to training."""
+        if self.preparing_since is None or self.evaluator is None:
+            return
+        try:
+            if not self.evaluator.wait_ready(0):
+                return
+        except Exception as e:  # noqa: BLE001  quality is an extra: report it and train without it
+            self._quality_failed(e)
+        if self.lent_thread:
+            torch.set_num_threads(torch.get_num_threads() + 1)
+            self.lent_thread = False
+        if self.evaluator is not None:
             self.notify("on_status", StatusMessage(self.step, f"Quality measures ready "
-                                                              f"({time.perf_counter() - start:.1f} s)."))
-        self._exclude_pause(time.perf_counter() - start)
+                                                              f"({time.perf_counter() - self.preparing_since:.0f} s)."))
+        self.preparing_since = None
 
     def _finish_quality(self, control: TrainingControl, reason: str) -> str:
         """At the end: wait for the evaluation in flight and evaluate the final generator too, unless the
@@ -393,6 +414,7 @@ class _LoopState:
 
     def _collect_quality(self, wait_s: float = 0.0) -> None:
         """Record and report a finished evaluation, if there is one."""
+        self._check_prepared()
         if self.evaluator is None:
             return
         try:

@@ -60,7 +60,7 @@ def test_resume_from_best_asks_what_to_change_and_marks_the_rollback(qtbot, tmp_
     assert not errors
     assert w.samples.timeline.steps == [10, 20, 30, 40, 50, 60]  # the old branch's 50..100 are gone
     (step, label), = w.plots.event_marks
-    assert step == 40 and "learning rates ×0.5" in label and "new noise" in label
+    assert step == 40 and "lr ×0.5" in label and "new noise" in label
     assert max(w.plots.metrics["loss_d"].raw.view()[0]) == 60
 
     assert w.open_run(trainer.run_folder.path)  # reopened: the same history and mark

@@ -211,8 +211,8 @@ class MetricPlots(QWidget):
         self.event_marks.append((step, label))
         pen = pg.mkPen("#d62728", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
         for widget in self.plots.values():
-            widget.addItem(pg.InfiniteLine(step, angle=90, pen=pen, label=label,
-                                           labelOpts={"position": 0.85, "color": "#d62728"}), ignoreBounds=True)
+            widget.addItem(pg.InfiniteLine(step, angle=90, pen=pen, label=label, labelOpts={
+                "position": 0.9, "color": "#d62728", "anchors": [(0, 0.5), (0, 0.5)]}), ignoreBounds=True)
 
     def point_count(self) -> int:
         return max((m.raw.n for m in self.metrics.values()), default=0)

@@ -36,3 +36,31 @@ def pixel_fd():
     from ganstudio.metrics.frechet import pixel_frechet_distance
 
     return pixel_frechet_distance
+
+
+@pytest.fixture
+def slow_quality(monkeypatch):
+    """Quality evaluations whose feature network takes 0.5 s per batch (as Inception does on a CPU);
+    returns the network: its ``started`` event is set once an evaluation is in flight."""
+    import threading
+    import time
+
+    from torch import nn
+
+    import ganstudio.metrics.evaluator as evaluator
+    from ganstudio.metrics.features import FeatureNetwork
+
+    class SlowFeatures(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.started = threading.Event()
+
+        def forward(self, x):
+            self.started.set()
+            time.sleep(0.5)
+            return x.flatten(1)[:, :16]
+
+    net = SlowFeatures()
+    monkeypatch.setattr(evaluator, "feature_network",
+                        lambda kind, config, data: (FeatureNetwork("slow", "slow features", net), None))
+    return net

@@ -8,12 +8,11 @@ import types
 
 import numpy as np
 import torch
-from torch import nn
 
 from ganstudio.cli import main
 from ganstudio.data import load_dataset
 from ganstudio.latent.attributes import train_attribute_model
-from ganstudio.metrics.features import FeatureNetwork, train_feature_autoencoder
+from ganstudio.metrics.features import train_feature_autoencoder
 from ganstudio.training.checkpoint import load_generator
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.engine import BranchChange, Trainer, TrainerCallback
@@ -148,25 +147,7 @@ def test_resume_is_exact_with_quality_measured_and_explorer_snapshots_taken(tmp_
             assert torch.equal(value, other[key]), f"{name}.{key} differs after resume"
 
 
-class SleepyFeatures(nn.Module):
-    """A slow feature network (as Inception is on a CPU): 0.5 s per batch."""
-
-    def __init__(self):
-        super().__init__()
-        self.started = threading.Event()
-
-    def forward(self, x):
-        self.started.set()
-        time.sleep(0.5)
-        return x.flatten(1)[:, :16]
-
-
-def test_stop_ends_the_run_within_two_seconds_with_an_evaluation_in_flight(tmp_path, small_config, monkeypatch):
-    import ganstudio.metrics.evaluator as evaluator
-
-    sleepy = SleepyFeatures()
-    monkeypatch.setattr(evaluator, "feature_network",
-                        lambda kind, config, data: (FeatureNetwork("sleepy", "sleepy features", sleepy), None))
+def test_stop_ends_the_run_within_two_seconds_with_an_evaluation_in_flight(tmp_path, small_config, slow_quality):
     control = TrainingControl()
     ended_at = {}
 
@@ -178,7 +159,7 @@ def test_stop_ends_the_run_within_two_seconds_with_an_evaluation_in_flight(tmp_p
     trainer = Trainer(small_config(steps=100_000, eval_every=20, eval_samples=2000), out=tmp_path)
     thread = threading.Thread(target=lambda: trainer.run(control, [Clock()]))
     thread.start()
-    assert sleepy.started.wait(120)  # an evaluation is in flight (~8 batches, 4 s)
+    assert slow_quality.started.wait(120)  # an evaluation is in flight (~8 batches, 4 s)
     stop_at = time.perf_counter()
     control.stop()
     thread.join(30)

@@ -1,19 +1,16 @@
 """Run → Resume from best in the window, and closing a window whose run takes long to stop."""
 
-import threading
 import time
 import types
 
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog, QMessageBox
-from torch import nn
 
 import ganstudio.metrics.evaluator as evaluator
 from ganstudio.config import RunConfig
 from ganstudio.gui.main_window import MainWindow
 from ganstudio.gui.widgets.rollback_dialog import RollbackDialog
-from ganstudio.metrics.features import FeatureNetwork
 from ganstudio.training.engine import Trainer
 
 pytestmark = pytest.mark.gui
@@ -68,27 +65,13 @@ def test_resume_from_best_asks_what_to_change_and_marks_the_rollback(qtbot, tmp_
     assert w.close()
 
 
-class SlowFeatures(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.started = threading.Event()
-
-    def forward(self, x):
-        self.started.set()
-        time.sleep(0.5)
-        return x.flatten(1)[:, :16]
-
-
-def test_closing_waits_for_a_slow_stop_instead_of_aborting(qtbot, tmp_path, errors, monkeypatch, capfd):
-    slow = SlowFeatures()
-    monkeypatch.setattr(evaluator, "feature_network",
-                        lambda kind, config, data: (FeatureNetwork("slow", "slow features", slow), None))
+def test_closing_waits_for_a_slow_stop_instead_of_aborting(qtbot, tmp_path, errors, monkeypatch, capfd, slow_quality):
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     w = make_window(qtbot, tmp_path)
     w.setup.set_config(RunConfig().replace(model={"family": "gan"}, data={"num_images": 600}, train={
         "epochs": 1000, "batch_size": 30, "eval_every": 20, "eval_samples": 1000, "device": "cpu"}))
     w.start_action.trigger()
-    assert slow.started.wait(120)  # an evaluation is in flight
+    assert slow_quality.started.wait(120)  # an evaluation is in flight
     real_shutdown = w.controller.shutdown
     w.controller.shutdown = lambda timeout_ms=0: real_shutdown(timeout_ms=0)  # as if the stop took longer
     start = time.perf_counter()

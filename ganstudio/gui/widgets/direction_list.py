@@ -3,7 +3,7 @@ strength slider (±5) and a traversal strip (7 images from -3 to +3)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from ganstudio.gui.widgets.focus_slider import FocusSlider

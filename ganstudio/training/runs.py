@@ -113,7 +113,7 @@ class RunFolder:
         _append_record(self.sefa_path, record)
 
     def read_sefa(self) -> list[dict[str, Any]]:
-        return _read_records(self.sefa_path)
+        return [r for r in _read_records(self.sefa_path) if "event" not in r]
 
     def start_branch(self, from_step: int, **details: Any) -> Path | None:
         """Mark a resume from step ``from_step`` (with what changed, e.g. lr_scale, seed) in the

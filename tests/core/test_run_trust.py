@@ -57,6 +57,7 @@ def test_rollback_keeps_its_checkpoint_sets_the_old_branch_aside_and_lowers_the_
     steps = reports(run)  # the old branch's 41..100 are not in the history; the new branch's reports are
     assert steps[:40] == list(range(1, 41)) and steps[-1] == 80 and steps == sorted(set(steps))
     assert run.read_config().train.lr_g == config.train.lr_g / 2
+    assert [r["step"] for r in run.read_sefa()] == [20, 40, 60, 80]  # SeFa's history follows the branch too
 
 
 def test_a_rollback_changes_the_path_and_a_plain_resume_does_not(tmp_path, small_config):

@@ -40,10 +40,13 @@ class HealthMonitor:
         self.collapse_ratio, self.warmup_steps = collapse_ratio, warmup_steps
         self._low_since: int | None = None
         self._active: set[str] = set()
+        self.cleared: list[tuple[int, str]] = []  # (step, kind): a warned condition that no longer holds
 
     def _once(self, kind: str, condition: bool, step: int, message: str) -> list[TrainingWarning]:
         if not condition:
-            self._active.discard(kind)
+            if kind in self._active:
+                self._active.discard(kind)
+                self.cleared.append((step, kind))
             return []
         if kind in self._active:
             return []

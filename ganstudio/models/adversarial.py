@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganstudio.models.base import MetricInfo
+from ganstudio.models.base import FamilyOption, MetricInfo
 from ganstudio.models.two_networks import TwoNetworkFamily
 
 ADVERSARIAL_METRICS = (
@@ -20,6 +20,17 @@ ADVERSARIAL_METRICS = (
     MetricInfo("d_real", "D(x)", "discriminator"),
     MetricInfo("d_fake", "D(G(z))", "discriminator"),
 )
+
+
+def instance_noise_options(instance_noise: float = 0.0, instance_noise_steps: int = 2000) -> tuple[FamilyOption, ...]:
+    """Instance noise for the BCE families, with the family's defaults (σ 0: the tutorial's maths)."""
+    return (
+        FamilyOption("instance_noise", "Instance noise σ", instance_noise, 0.0, 2.0,
+                     "Gaussian noise of this σ added to D's real and fake inputs, annealed linearly to 0 "
+                     "(Sønderby et al. 2016)"),
+        FamilyOption("instance_noise_steps", "Instance noise steps", instance_noise_steps, 1, 10**7,
+                     "steps over which the instance noise falls to 0", integer=True),
+    )
 
 
 def bce_with_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
@@ -37,6 +48,24 @@ class AdversarialFamily(TwoNetworkFamily):
     joint_discriminator_pass = False
     winning_loss_floor = 0.05
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.steps_done = 0  # for annealing the instance noise
+
+    def training_state(self) -> dict[str, float]:
+        return {**super().training_state(), "steps_done": self.steps_done}
+
+    def load_training_state(self, state: dict[str, float]) -> None:
+        super().load_training_state(state)
+        self.steps_done = int(state.get("steps_done", 0))
+
+    def instance_noise_sigma(self) -> float:
+        """The σ of the noise added to D's inputs at this step (0 once annealed, or when off)."""
+        sigma = self.settings.get("instance_noise", 0.0)
+        if not sigma:
+            return 0.0
+        return sigma * max(0.0, 1.0 - self.steps_done / self.settings["instance_noise_steps"])
+
     def generate_batch(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """G's training forward; conditional families pass the labels on."""
         return self.G(z)
@@ -50,6 +79,14 @@ class AdversarialFamily(TwoNetworkFamily):
         z = torch.randn(n, self.latent_dim, device=self.device)
         with self.autocast():
             fake = self.generate_batch(z, labels)
+
+        # Instance noise: real and fake reach D with Gaussian noise of the same σ, so their distributions
+        # overlap and D cannot saturate on details G has not learnt yet.
+        sigma = self.instance_noise_sigma()
+        if sigma:
+            real = real + sigma * torch.randn_like(real)
+            fake = fake + sigma * torch.randn_like(fake)
+        self.steps_done += 1
 
         # D step: real -> 1, fake -> 0, fakes detached so G gets no gradient.
         self.D.requires_grad_(True)

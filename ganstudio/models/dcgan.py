@@ -6,22 +6,28 @@ The stacks (ganstudio.models.conv) cover the tutorial's 28 px model (width 112) 
 
 Departs from the paper by default: **instance noise** (Sønderby et al., arXiv 1610.04490; Arjovsky &
 Bottou, arXiv 1701.04862): D sees real and generated images with Gaussian noise added, σ 0.1 (pixels in
-[-1, 1]) at step 0, falling linearly to 0 at step 5,000 (the end of the README's five-epoch run); from
-then on the maths is the paper's. ``--option instance_noise=0`` is the tutorial's exact objective.
+[-1, 1]) at step 0 falling linearly to 0 at step 2,000; from then on the maths is the paper's.
+``--option instance_noise=0`` is the tutorial's exact objective from the first step.
 
-Why, measured on faces (28 px, grey, width 32, batch 60, Adam 2e-4, domain FID of 1,000 samples; seeds
-0/1/2; tests/benchmarks/quality_curve.py): with the paper's maths D separates G's first images — low in
-contrast and textured at the checkerboard frequency, as N(0, 0.02) weights make a narrow transposed-conv
-stack — within ~300 steps (D(x) 0.99, D(G(z)) 0.02), and G collapses to one flat grey image (sample
-std 0.008 against the data's 0.34): FID 63/64/62 at step 500 and 1,000, and it takes off only
-between steps 1,500 and 2,000 (FID at 2,000: 63, 8.5, 4.6), with the collapse and D-winning warnings
-at steps 400 and ~680. With the noise D cannot saturate on such details: FID 10.3/10.4/· at 500,
-6.6/6.8/· at 1,000, 4.9/4.4/· at 1,500, 4.0/3.6/· at 2,000, 2.7 at 3,000, no warning. Also measured:
-the noise annealed over 2,000 steps (FID 4.1–4.7 at 1,500, but a bump to 7–7.5 as it ends, once with a
-recall warning), σ 0.05 (similar), one-sided label smoothing 0.9 (FID 64 at 500, 29 at 1,000: not
-enough), PyTorch's default initialisation (9–15 at 500, 6.4–7.0 at 1,500) and D's learning rate halved
-to 1e-4 (5.8–6.7 at 500, 3.7–4.6 at 1,500; as good, but a learning rate the app's and the API's
-defaults would not pick up).
+Why, measured on faces (28 px, grey, width 32, batch 60, Adam 2e-4; domain FID of 1,000 samples at steps
+500/1,000/1,500/2,000; seeds 0, 1, 2; ``tests/benchmarks/quality_curve.py --steps``):
+
+- the paper's maths: D separates G's first images within ~300 steps (D(x) 0.99, D(G(z)) 0.02) and G
+  collapses to one flat grey image (sample std 0.08 at step 100, 0.008 from step 300; the data's is 0.34):
+  FID 64/64/64/63, 62/62/62/8.5, 64/59/6.1/4.6, with the collapse and D-winning warnings at steps 400 and
+  ~670 on every seed. At initialisation half of the narrow generator's output energy is at the
+  checkerboard frequency (0.5 % in the data) and its contrast is half the data's: easy for D.
+- instance noise σ 0.1 over 2,000 steps (the default): 9.9/6.6/4.1/7.5, 10.7/6.8/4.4/7.0, 9.3/5.6/4.7/7.0,
+  no warning; the FID rises for a few hundred steps as the noise ends (recall halves), then falls: 3.8,
+  3.3, 3.1, 2.9, 3.1, 3.0 at steps 2,500 to 5,000 (the README's five epochs; the paper's maths: 4.5 in
+  issue 12).
+- over 5,000 steps: 10.3/6.6/4.9/4.0 (2.5 at 4,000) but the same rise at the end of the five-epoch run
+  (5.6 at step 5,000). σ 0.05: 9.0/7.2/4.2/7.3 (a recall-collapse warning at 2,000), 9.4/8.7/5.3/5.7.
+- one-sided label smoothing (real target 0.9): 64/29/7.0/4.7 and the collapse warning — not enough.
+- PyTorch's default initialisation instead of N(0, 0.02): 10.1/7.5/7.0/6.9, 9.0/7.7/6.4/6.3,
+  15.5/8.2/7.2/6.6.
+- D's learning rate halved (1e-4): 6.0/4.9/3.7/3.2, 6.7/4.8/4.1/3.6, 5.8/4.9/4.6/3.8 — as good, but the
+  app's first launch and ``RunConfig()`` take the tutorial's 2e-4 from TrainConfig, not the family's.
 """
 
 from __future__ import annotations

@@ -62,5 +62,5 @@ def slow_quality(monkeypatch):
 
     net = SlowFeatures()
     monkeypatch.setattr(evaluator, "feature_network",
-                        lambda kind, config, data: (FeatureNetwork("slow", "slow features", net), None))
+                        lambda kind, config, data, **kw: (FeatureNetwork("slow", "slow features", net), None))
     return net

@@ -11,6 +11,7 @@ A trained model is cached (weights in safetensors, the rest in JSON) per data co
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,11 +81,13 @@ def attribute_targets(data: ImageSet) -> tuple[tuple[str, ...], str, np.ndarray]
                           "explorer instead")
 
 
-def train_attribute_model(data: ImageSet, steps: int = 1000, batch_size: int = 128, seed: int = 0) -> AttributeModel:
+def train_attribute_model(data: ImageSet, steps: int = 1000, batch_size: int = 128, seed: int = 0,
+                          check: Callable[[], None] = lambda: None) -> AttributeModel:
     """Fit an ``AttributeNet`` to the data set's factors (MSE on standardised values) or classes
     (cross-entropy). Noise of a random strength is added to half of the batches so the model also
     reads the grainy images of a young generator. All randomness comes from a private generator
-    seeded with ``seed`` (this runs beside a training thread)."""
+    seeded with ``seed`` (this runs beside a training thread); ``check()`` runs before every step (it may
+    raise to cancel)."""
     names, kind, targets = attribute_targets(data)
     mean = targets.mean(0) if kind == "factors" else np.zeros(len(names), np.float32)
     std = targets.std(0) + 1e-6 if kind == "factors" else np.ones(len(names), np.float32)
@@ -94,6 +97,7 @@ def train_attribute_model(data: ImageSet, steps: int = 1000, batch_size: int = 1
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=steps)
     rng = torch.Generator().manual_seed(seed)
     for step in range(steps):
+        check()
         idx = torch.randint(len(data), (batch_size,), generator=rng)
         x = data.images[idx].float().div_(127.5).sub_(1.0)
         if step % 2:
@@ -108,7 +112,8 @@ def train_attribute_model(data: ImageSet, steps: int = 1000, batch_size: int = 1
                           std.astype(np.float32))
 
 
-def attribute_model_for(config: DataConfig, data: ImageSet | None = None) -> AttributeModel:
+def attribute_model_for(config: DataConfig, data: ImageSet | None = None,
+                        check: Callable[[], None] = lambda: None) -> AttributeModel:
     """The attribute model of a data configuration: from the cache, else trained (seconds) and cached."""
     key = cache_key(data=config.__dict__, version=MODEL_VERSION)
     kind = "attributes"
@@ -120,7 +125,7 @@ def attribute_model_for(config: DataConfig, data: ImageSet | None = None) -> Att
     if info is not None and load_module(kind, key, net) is not None:
         return AttributeModel(net.eval().requires_grad_(False), tuple(info["names"]), info["kind"],
                               np.asarray(info["mean"], np.float32), np.asarray(info["std"], np.float32))
-    model = train_attribute_model(data if data is not None else load_dataset(config))
+    model = train_attribute_model(data if data is not None else load_dataset(config), check=check)
     save_module(kind, key, model.net, {"names": model.names, "kind": model.kind, "mean": model.mean.tolist(),
                                        "std": model.std.tolist()})
     return model

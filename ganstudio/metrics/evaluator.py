@@ -5,8 +5,9 @@ and a fixed sample of real images — ``prepare()`` starts this with the first t
 it is done before the first evaluation — then evaluates generator snapshots one at a time, on one core. A snapshot that arrives while one is being evaluated is skipped:
 at most one evaluation is in flight. The training loop collects the results, records and reports them.
 
-``cancel()`` ends an evaluation within one feature batch (a stopped run does not wait for it); the
-thread is a daemon, so a process that exits never waits for it either.
+``cancel()`` ends the preparation within one training step of the feature network and an evaluation
+within one feature batch: a stopped run does not wait for it, and a process that exits waits at most
+that long (a daemon thread would be killed inside torch at exit, which aborts the interpreter).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class QualityEvaluator:
         try:
             torch.set_num_threads(1)  # one core; the training thread keeps its own count
             data_config, data, kind, seed = self._setup_args
-            self.features, self.note = feature_network(kind, data_config, data)
+            self.features, self.note = feature_network(kind, data_config, data, check=self._check)
             order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 2))[:self.samples]
             self._real = data.images[order].permute(0, 2, 3, 1).numpy()
         except BaseException as e:  # noqa: BLE001  raised by wait_ready() and the next collect()
@@ -86,7 +87,7 @@ class QualityEvaluator:
     def prepare(self) -> None:
         """Start preparing the feature network now (else with the first evaluation)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="quality", daemon=True)
+            self._thread = threading.Thread(target=self._work, name="quality")
             self._thread.start()
 
     def wait_ready(self, timeout_s: float) -> bool:

@@ -93,11 +93,13 @@ class _Encoder(nn.Module):
         return self.autoencoder.encoder(x)
 
 
-def train_feature_autoencoder(data: ImageSet, steps: int = 1000, batch_size: int = 128, seed: int = 0) -> FeatureAutoEncoder:
+def train_feature_autoencoder(data: ImageSet, steps: int = 1000, batch_size: int = 128, seed: int = 0,
+                              check: Callable[[], None] = lambda: None) -> FeatureAutoEncoder:
     model = build_module(lambda: FeatureAutoEncoder(data.images.shape[1]), seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     rng = torch.Generator().manual_seed(seed)
     for _ in range(steps):
+        check()
         x = data.images[torch.randint(len(data), (batch_size,), generator=rng)].float().div_(127.5).sub_(1.0)
         reconstruction, _ = model(x)
         loss = F.mse_loss(reconstruction, F.adaptive_avg_pool2d(x, 16))
@@ -107,18 +109,20 @@ def train_feature_autoencoder(data: ImageSet, steps: int = 1000, batch_size: int
     return model.eval().requires_grad_(False)
 
 
-def domain_features(config: DataConfig, data: ImageSet | None = None) -> FeatureNetwork:
-    """The run's own feature network (trained now, or from the cache)."""
+def domain_features(config: DataConfig, data: ImageSet | None = None,
+                    check: Callable[[], None] = lambda: None) -> FeatureNetwork:
+    """The run's own feature network (trained now, or from the cache); ``check()`` runs before every
+    training step (it may raise to cancel)."""
     data = data if data is not None else load_dataset(config)
     if data.factors or data.labels is not None:
-        model = attribute_model_for(config, data)
+        model = attribute_model_for(config, data, check)
         what = "factors" if model.kind == "factors" else "classes"
         return FeatureNetwork("domain", f"domain features (a net trained on this data's {what})",
                               Penultimate(model.net).eval(), model)
     key = cache_key(data=config.__dict__, version=AUTOENCODER_VERSION)
     autoencoder = build_module(lambda: FeatureAutoEncoder(config.channels), 0)
     if load_module("feature-autoencoders", key, autoencoder) is None:
-        autoencoder = train_feature_autoencoder(data)
+        autoencoder = train_feature_autoencoder(data, check=check)
         save_module("feature-autoencoders", key, autoencoder, {"channels": config.channels})
     return FeatureNetwork("domain", "domain features (an auto-encoder trained on this data)",
                           _Encoder(autoencoder.eval().requires_grad_(False)))
@@ -156,7 +160,8 @@ def inception_features() -> FeatureNetwork:
     return FeatureNetwork("inception", "Inception-v3 features (ImageNet weights)", _InceptionPool(net))
 
 
-def feature_network(kind: str, config: DataConfig, data: ImageSet | None = None) -> tuple[FeatureNetwork, str | None]:
+def feature_network(kind: str, config: DataConfig, data: ImageSet | None = None,
+                    check: Callable[[], None] = lambda: None) -> tuple[FeatureNetwork, str | None]:
     """(network, a note for the person or None). Inception that cannot be had falls back to domain."""
     if kind not in FEATURE_KINDS:
         raise UserError(f"unknown features '{kind}'; choose one of: {', '.join(FEATURE_KINDS)}")
@@ -164,5 +169,5 @@ def feature_network(kind: str, config: DataConfig, data: ImageSet | None = None)
         try:
             return inception_features(), None
         except FeaturesUnavailable as e:
-            return domain_features(config, data), str(e)
-    return domain_features(config, data), None
+            return domain_features(config, data, check), str(e)
+    return domain_features(config, data, check), None

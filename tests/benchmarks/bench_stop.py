@@ -62,7 +62,7 @@ def main() -> None:
              ("evaluation in flight (0.5 s per batch)", 300, SlowFeatures())]
     for label, eval_every, slow in cases:
         evaluator.feature_network = feature_network if slow is None else (
-            lambda kind, config, data: (FeatureNetwork("slow", "slow features", slow), None))
+            lambda kind, config, data, **kw: (FeatureNetwork("slow", "slow features", slow), None))
         times = [stop_latency(eval_every) for _ in range(args.repeats)]
         print(f"{label:>40}: Stop -> ended median {statistics.median(times):.2f} s, max {max(times):.2f} s")
 

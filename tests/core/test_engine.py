@@ -205,7 +205,7 @@ def test_training_stops_when_quality_stops_improving(tmp_path, small_config, mon
 
     # The FID only grows; features and evaluation are stubs so that evaluations keep up with training.
     stub = types.SimpleNamespace(name="stub", description="stub features")
-    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data: (stub, None))
+    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data, **kw: (stub, None))
     monkeypatch.setattr(evaluator, "evaluate", lambda snapshot, real, features, n, **kw: {"fid_domain": snapshot.step})
     config = small_config(steps=400, eval_every=10, eval_samples=20, stop_after_no_improvement=3)
     ended = Trainer(config, out=tmp_path, report_interval_s=0).run()
@@ -218,7 +218,7 @@ def test_the_best_checkpoint_is_kept_and_training_can_roll_back_to_it(tmp_path, 
     from ganstudio.cli import main
 
     stub = types.SimpleNamespace(name="stub", description="stub features")
-    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data: (stub, None))
+    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data, **kw: (stub, None))
     monkeypatch.setattr(evaluator, "evaluate", lambda snapshot, real, features, n, **kw: {
         "fid_stub": abs(snapshot.step - 40) + 1.0})  # best at step 40
     config = small_config(steps=100, eval_every=20, eval_samples=20, checkpoint_every=20, keep_checkpoints=1)

@@ -24,7 +24,7 @@ def stub_quality(monkeypatch, fid_of_step):
     import ganstudio.metrics.evaluator as evaluator
 
     stub = types.SimpleNamespace(name="stub", description="stub features")
-    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data: (stub, None))
+    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data, **kw: (stub, None))
     monkeypatch.setattr(evaluator, "evaluate", lambda snapshot, real, features, n, **kw: {
         "fid_stub": fid_of_step(snapshot.step)})
 

@@ -33,7 +33,7 @@ def make_window(qtbot, tmp_path) -> MainWindow:
 
 def test_resume_from_best_asks_what_to_change_and_marks_the_rollback(qtbot, tmp_path, errors, monkeypatch):
     stub = types.SimpleNamespace(name="stub", description="stub features")
-    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data: (stub, None))
+    monkeypatch.setattr(evaluator, "feature_network", lambda kind, config, data, **kw: (stub, None))
     monkeypatch.setattr(evaluator, "evaluate", lambda snapshot, real, features, n, **kw: {
         "fid_stub": abs(snapshot.step - 40) + 1.0})
     config = RunConfig().replace(data={"num_images": 600}, model={"family": "gan"}, train={

@@ -90,41 +90,66 @@ SAVER = textwrap.dedent("""
     from ganstudio.models import build_family
     from ganstudio.training.checkpoint import save_checkpoint
     from pathlib import Path
-    cfg = RunConfig().replace(model={"family": "dcgan", "width": 64}, data={"image_size": 64, "channels": 3})
+    cfg = RunConfig().replace(model={"family": "dcgan", "width": 16}, data={"image_size": 64, "channels": 3})
     family = build_family(cfg.data, cfg.model, cfg.train, torch.device("cpu"))
     folder = Path(sys.argv[1])
     step = 1
-    save_checkpoint(folder, family, step=step, epoch=0, config=cfg.to_dict(), sample_z=torch.zeros(4, 100))
-    print("ready", flush=True)
     while True:
+        save_checkpoint(folder, family, step=step, epoch=0, config=cfg.to_dict(), sample_z=torch.zeros(4, 100))
         step += 1
         with torch.no_grad():
             for p in family.generator.parameters():
                 p.add_(1.0)
-        save_checkpoint(folder, family, step=step, epoch=0, config=cfg.to_dict(), sample_z=torch.zeros(4, 100))
 """)
 
 
-def test_sigkill_during_save_leaves_previous_checkpoint_loadable(tmp_path):
-    """Kill a process that saves ~55 MB checkpoints in a loop at several moments; every time the
-    latest complete checkpoint loads, and its generator weights are internally consistent."""
+def _kill_inside_write(script, folder, marker, target):
+    """Run the saver with the fault-injection hook on (ganstudio/fileio.py), let every atomic write
+    through until the one to ``target``, and SIGKILL the saver while that write is half done."""
+    env = dict(os.environ, GANSTUDIO_TEST_PAUSE_IN_WRITE=str(marker))
+    proc = subprocess.Popen([sys.executable, str(script), str(folder)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        while True:
+            deadline = time.monotonic() + 120
+            while not marker.exists():
+                assert proc.poll() is None, f"the saver exited: {proc.stderr.read()}"
+                assert time.monotonic() < deadline, "the saver never reached its next write"
+                time.sleep(0.01)
+            if os.path.basename(marker.read_text()) == target:
+                break
+            marker.unlink()  # let this write finish; the saver pauses again in its next one
+        temp = [p for p in folder.iterdir() if p.name.startswith(f".tmp-{target}.")]
+        assert len(temp) == 1 and temp[0].stat().st_size > 0  # the kill lands mid-write, temp file half full
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        proc.kill()
+        proc.wait()
+        marker.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("target", [
+    "step_0000003.safetensors",  # inside the weights of a new checkpoint
+    "step_0000003.json",  # its weights written, inside the JSON that commits them
+])
+def test_sigkill_during_save_leaves_previous_checkpoint_loadable(tmp_path, target):
+    """SIGKILL a checkpoint save inside its write (a fault-injection hook pauses it there, so the kill
+    lands in the write every time): the previous checkpoint is the latest complete one, it loads, and
+    its generator weights are internally consistent; opening the run folder removes the temp file."""
     folder = tmp_path / "checkpoints"
     script = tmp_path / "saver.py"
     script.write_text(SAVER)
-    for delay in (0.05, 0.3, 0.7, 1.1):
-        proc = subprocess.Popen([sys.executable, str(script), str(folder)], stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        latest = latest_checkpoint(folder)
-        info = read_checkpoint_info(latest)
-        tensors = read_tensors(info)
-        # Every G weight was shifted by +1 per step, so all G tensors agree on one step count.
-        first_bias = tensors["net/generator/net.1.bias"]  # BatchNorm bias, initialised to 0
-        assert torch.allclose(first_bias, torch.full_like(first_bias, info.step - 1))
-    leftovers = [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")]
-    if leftovers:  # a killed writer may leave a temp file; opening the run cleans it
-        (tmp_path / "config.json").write_text("{}")
-        RunFolder.open(tmp_path)
-        assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
+    _kill_inside_write(script, folder, tmp_path / "paused", target)
+
+    latest = latest_checkpoint(folder)
+    info = read_checkpoint_info(latest)
+    assert info.step == 2  # step 3 was being saved
+    tensors = read_tensors(info)
+    # Every G weight was shifted by +1 per step, so all G tensors agree on one step count.
+    first_bias = tensors["net/generator/net.1.bias"]  # BatchNorm bias, initialised to 0
+    assert torch.allclose(first_bias, torch.full_like(first_bias, info.step - 1))
+    load_generator(latest, torch.device("cpu"))
+
+    (tmp_path / "config.json").write_text("{}")
+    RunFolder.open(tmp_path)
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")]

@@ -179,6 +179,7 @@ def test_sefa_is_tracked_at_every_sample_grid(tmp_path, small_config):
     assert seen[-1] == records[-1]
 
 
+@pytest.mark.slow  # trains the domain feature network (~20 s alone) and 600 steps with real evaluations
 def test_quality_is_measured_in_the_background_and_the_domain_fid_falls(tmp_path):
     """Every 150 steps the engine evaluates a snapshot on its quality thread; the records land in
     metrics.jsonl and reach the callbacks; over 600 steps of the MLP GAN the domain FID falls."""

@@ -35,7 +35,7 @@ from __future__ import annotations
 from torch import nn
 
 from ganstudio.models import register_family
-from ganstudio.models.adversarial import AdversarialFamily, instance_noise_options
+from ganstudio.models.adversarial import AdversarialFamily
 from ganstudio.models.conv import ConvDecoder, ConvEncoder, dcgan_init_
 
 
@@ -48,7 +48,6 @@ def dcgan_default_width(image_size: int) -> int:
 class DCGAN(AdversarialFamily):
     description = "deep convolutional GAN (the tutorial's at 28 px; the paper's stack at 32/64 px)"
     channels_last = True
-    options = instance_noise_options(instance_noise=0.1, instance_noise_steps=2000)
 
     def default_width(self) -> int:
         return dcgan_default_width(self.image_shape[1])

@@ -69,6 +69,7 @@ class MLPDiscriminator(nn.Module):
 class MLPGAN(AdversarialFamily):
     description = "the tutorial's fully connected GAN (fast on a CPU)"
     joint_discriminator_pass = True  # no batch statistics in D: one pass over real+fake is exact
+    options = ()  # the tutorial's maths: no instance noise (it learns from the start without)
 
     def build_generator(self) -> nn.Module:
         return MLPGenerator(self.latent_dim, self.image_shape)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
-from ganstudio.training.events import SamplesReport, StepReport
+from ganstudio.training.events import QualityReport, SamplesReport, StepReport
 
 
 def report(step, loss_d):
@@ -45,3 +45,71 @@ def test_mean_pairwise_distance():
     a = np.zeros((2, 1, 1, 1), np.uint8)
     a[1] = 255
     assert abs(mean_pairwise_distance(a) - 1.0) < 1e-9
+
+
+def losses(step, loss_d, loss_g):
+    return StepReport(step, 0.0, 10_000, {"loss_d": loss_d, "loss_g": loss_g}, 100.0, 1.0, None)
+
+
+def test_exploding_losses_warn_of_divergence_once_they_last():
+    """The MLP GAN at lr x50 (tests/benchmarks/warning_calibration.py): D's logits run off, the G loss
+    reaches 1e5 while the D loss jumps between 0 and 17; a healthy run's BCE losses stay below ~10."""
+    monitor = HealthMonitor(real_diversity=1.0, diverging_steps=100)
+    healthy = [w for step in range(0, 2000, 10) for w in monitor.observe_step(losses(step, 0.3, 7.0))]
+    assert healthy == []
+    spike = [w for step in range(2000, 2050, 10) for w in monitor.observe_step(losses(step, 0.5, 40.0))]
+    assert spike == [] and monitor.observe_step(losses(2050, 0.5, 2.0)) == []  # a short spike is not divergence
+    exploding = [w for step in range(3000, 3300, 10)
+                 for w in monitor.observe_step(losses(step, 17.0 if step % 50 == 0 else 0.0, 1e5))]
+    assert [(w.step, w.kind) for w in exploding] == [(3100, "diverging")]
+    assert "learning rate" in exploding[0].message
+    no_bce = HealthMonitor(real_diversity=1.0, d_loss_floor=None)  # e.g. a Wasserstein critic's losses
+    assert not [w for step in range(0, 500, 10) for w in no_bce.observe_step(losses(step, 100.0, 100.0))]
+
+
+def test_a_warning_that_stops_holding_is_recorded_as_cleared():
+    monitor = HealthMonitor(real_diversity=1.0, winning_steps=100)
+    for step in range(0, 200, 10):
+        monitor.observe_step(report(step, 0.01))
+    monitor.observe_step(report(200, 0.9))
+    assert monitor.cleared == [(200, "discriminator_winning")]
+
+
+def quality(step, fid, precision=0.7, recall=0.6):
+    return QualityReport(step, {"fid_domain": fid, "precision_domain": precision, "recall_domain": recall},
+                         "domain features", 0.5)
+
+
+def test_a_falling_fid_with_a_bump_is_not_an_oscillation():
+    """The default DCGAN at lr x50 (warning_calibration.py, 90 s): the FID falls from 13 to 5.6 with one
+    rise of 4; the old rule (range > half the best, three turns) called it an oscillation."""
+    monitor = HealthMonitor(real_diversity=1.0)
+    fids = [13.3, 17.6, 10.1, 9.4, 9.9, 5.6, 6.2, 4.4, 5.8]
+    assert [w.kind for i, fid in enumerate(fids) for w in monitor.observe_quality(quality(250 * (i + 1), fid))] == []
+    swinging = HealthMonitor(real_diversity=1.0)
+    fids = [10, 30, 12, 28, 11, 31]
+    assert "oscillation" in [w.kind for i, fid in enumerate(fids)
+                             for w in swinging.observe_quality(quality(100 * (i + 1), fid))]
+
+
+def test_narrow_samples_need_low_factor_coverage_where_it_is_measured():
+    """The MLP GAN and the VAE on faces: recall 0.00-0.05 and precision 0.3-0.7 for their first ~1,000
+    steps while their samples cover the factors at 0.45-0.6 (warning_calibration.py): no warning. A
+    collapse onto three faces covers them at 0.16: a warning. Without coverage, recall decides alone."""
+    def values(coverage, recall=0.0, precision=0.5):
+        out = {"fid_domain": 20.0, "precision_domain": precision, "recall_domain": recall}
+        return out | ({f"coverage_{f}": coverage for f in ("yaw", "smile")} if coverage is not None else {})
+
+    def narrow_warnings(coverage):
+        monitor = HealthMonitor(real_diversity=1.0)
+        return [w.kind for step in (250, 500, 750)
+                for w in monitor.observe_quality(QualityReport(step, values(coverage), "domain", 0.5))]
+
+    assert narrow_warnings(0.55) == []
+    assert narrow_warnings(0.16) == ["narrow_samples"]
+    assert narrow_warnings(None) == ["narrow_samples"]
+    monitor = HealthMonitor(real_diversity=1.0)
+    classes = {"fid_domain": 20.0, "precision_domain": 0.9, "recall_domain": 0.0, "class_coverage": 0.2}
+    assert [w.kind for step in (1, 2) for w in monitor.observe_quality(QualityReport(step, classes, "domain", 0.5))] == [
+        "narrow_samples"]
+

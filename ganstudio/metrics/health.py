@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ganstudio.training.events import QualityReport, SamplesReport, StepReport, TrainingWarning
@@ -140,7 +142,7 @@ class HealthMonitor:
             f"rate, or roll back to the best checkpoint (Run → Resume from best).")
         recent = [v for _, v in self._fids[-self.oscillation_window:]]
         turns = sum((b - a) * (c - b) < 0 for a, b, c in zip(recent, recent[1:], recent[2:]))
-        big_rises = sum(b - a > 0.5 * min(recent) for a, b in zip(recent, recent[1:]))
+        big_rises = sum(b - a > 0.5 * min(recent) for a, b in itertools.pairwise(recent))
         swinging = len(recent) == self.oscillation_window and turns >= self.oscillation_window - 3 and big_rises >= 2
         warnings += self._once(
             "oscillation", swinging, report.step,

@@ -19,6 +19,34 @@ Prints one line per run (steps, warnings with their steps, what cleared, end, fi
 "false alarms x/8, caught y/4". ``--record runs.pkl`` keeps every report the monitor saw, and
 ``--replay runs.pkl [more.pkl]`` puts them through today's HealthMonitor without training (to tune a
 rule). On a busy machine ``--steps N`` replaces the time budget (90 s here make 600-2,200 steps).
+
+Measured (2-core CPU shared with other work, 1 training thread, eval every 250 steps on 500 samples;
+``paper-dcgan`` with ``--steps 1500``), FID at the last evaluation:
+
+    run         steps  final FID  warnings (step)                                          verdict
+    gan          1438     19.8    -                                                        ok
+    dcgan        1394      4.7    -                                                        ok
+    wgan         2217      9.3    -                                                        ok
+    wgan-gp      1275      7.1    -                                                        ok
+    cgan         1337      5.2    -                                                        ok
+    ebgan         581      5.8    -                                                        ok
+    began        1277     21.0    -                                                        ok
+    vae          1656     13.3    -                                                        ok
+    collapsed    1306     57.4    mode_collapse (400)                                      caught
+    lr-x50       1789     90.4    diverging (344), no_progress (1500)                      caught
+    d-lr-x10     1293     20.3    no_progress (1293)                                       caught
+    paper-dcgan  1500     63.9    mode_collapse (400), discriminator_winning (690), ...    caught
+    false alarms 0/8, caught 4/4
+
+The same recordings through the rules before this calibration: a false alarm on the VAE
+(narrow_samples at 500, cleared at 750), narrow_samples standing on the MLP GAN (750) and BEGAN
+(1,000) although their factor coverage is 0.45-0.7, and lr-x50 missed until no_progress at 1,500.
+Before the conv families' instance noise the cGAN also stalled (FID 62-64 at 250-500, mode_collapse at
+400 cleared at 800). The default DCGAN at lr x50 and at D lr x10 trains well (FID 5.8 and 5.7 after
+90 s); the old oscillation rule called the first an oscillation (FID 13, 18, 10, 9.4, 9.9, 5.6).
+D lr x10 on the paper's DCGAN is not caught by discriminator_winning: after ~250 steps its D loss
+(median 0.09) and D(G(z)) (0.04) are those of healthy runs with a strong D (D lr x10 with the noise:
+D(G(z)) 0.04-0.1, FID 3.1 at 3,000), so its stalled FID is what flags it.
 """
 
 from __future__ import annotations
@@ -34,11 +62,11 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
-import ganstudio.training.engine as engine
 from ganstudio.config import RunConfig
 from ganstudio.metrics.health import HealthMonitor
 from ganstudio.models import family_class, list_families, register_family
 from ganstudio.models.dcgan import DCGAN
+from ganstudio.training import engine
 from ganstudio.training.engine import Trainer, TrainerCallback
 
 # Warnings about the data or the measurements, not about training health.

@@ -27,7 +27,7 @@ def test_choosing_a_family_brings_its_defaults_and_settings(qtbot):
     qtbot.addWidget(form)
     form.show()
     assert form.config().model.family == "dcgan" and form.config().model.width == 32
-    assert not form.family_options.isVisible()  # DCGAN has no settings of its own
+    assert set(form.family_options.boxes) == {"instance_noise", "instance_noise_steps"}  # DCGAN: its instance noise
 
     choose_family(form, "wgan-gp")
     config = form.config()

@@ -105,21 +105,26 @@ def test_help_is_complete(capsys):
 
 def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path):
     import signal
-    import time
 
     proc = subprocess.Popen([sys.executable, "-m", "ganstudio", "train", "--num-images", "600", "--batch-size", "30",
                              "--device", "cpu", "--out", str(tmp_path), "--epochs", "1000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    for line in proc.stdout:
-        if json.loads(line)["event"] == "step":
-            break
-    time.sleep(0.5)
+    steps = []
+    for line in proc.stdout:  # the Ctrl-C handler is in place before the first step is reported
+        record = json.loads(line)
+        if record["event"] == "step":
+            steps.append(record["step"])
+            total = record["total_steps"]
+            if len(steps) == 2:  # training is under way, not just started
+                break
+    assert len(steps) == 2, proc.stderr.read()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     end = json.loads(out.splitlines()[-1])
     assert end["event"] == "end" and end["reason"] == "stopped"
+    assert steps[-1] <= end["step"] < total
     assert os.path.isfile(end["checkpoint"])
 
 

@@ -77,6 +77,7 @@ def test_domain_features_separate_real_faces_from_noise():
     assert frechet_distance(a, b) < 0.05 * frechet_distance(a, features.features(noise))
 
 
+@pytest.mark.slow  # trains a feature network of its own
 def test_unlabelled_data_get_an_autoencoder_and_inception_falls_back_offline(tmp_path, monkeypatch):
     from PIL import Image
     rng = np.random.default_rng(0)
@@ -150,6 +151,7 @@ def test_a_collapsed_generator_gets_low_recall_and_a_warning():
     assert [w.kind for w in warnings] == ["narrow_samples"] and "cover almost none" in warnings[0].message
 
 
+@pytest.mark.slow  # trains a feature network of its own
 def test_class_coverage_of_labelled_data(tmp_path):
     """A labelled folder (darkened and lightened faces): a generator that only draws dark faces covers
     half of the classes."""

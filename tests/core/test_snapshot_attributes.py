@@ -1,6 +1,7 @@
 """Generator snapshots (live and from checkpoints) and the attribute models that label images."""
 
 import numpy as np
+import pytest
 import torch
 
 from ganstudio.config import DataConfig
@@ -69,6 +70,7 @@ def test_checkpoint_snapshot_renders_like_the_trainer(tmp_path, small_config):
     torch.testing.assert_close(snapshot.images(z), expected)
 
 
+@pytest.mark.slow  # trains an attribute model of its own (400 steps, 3,000 faces), and one for 600 faces unless cached
 def test_attribute_model_reads_face_factors_and_is_cached(tmp_path):
     config = DataConfig(num_images=3000)
     data = load_dataset(config)

@@ -1,10 +1,11 @@
 """The main window, driven as a person would: clicking its actions, offscreen."""
 
+import statistics
 import time
 
 import pytest
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QEvent, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ganstudio.config import RunConfig
 from ganstudio.gui.main_window import MainWindow
@@ -24,7 +25,9 @@ def errors(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, errors):
+def window(qtbot, tmp_path, errors, monkeypatch):
+    # A test that fails while training runs must fail, not hang in "Stop it and quit?" when qtbot closes it.
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(runs_dir=tmp_path / "runs", settings=settings)
     qtbot.addWidget(w)
@@ -32,6 +35,14 @@ def window(qtbot, tmp_path, errors):
     yield w
     w.controller.shutdown()
     w.tasks.shutdown()
+
+
+def snapshot_step(qtbot, window):
+    """The step of a generator snapshot asked for now: the engine serves it after its next step, or
+    at once while paused; reports it sent before arrive first (one sender thread, queued in order)."""
+    with qtbot.waitSignal(window.controller.snapshot, timeout=30_000) as blocker:
+        window.controller.request_snapshot()
+    return blocker.args[0].step
 
 
 def small_setup(window, epochs=1):
@@ -53,9 +64,12 @@ def test_start_pause_resume_stop(qtbot, window, errors):
 
     window.pause_action.trigger()
     assert window.resume_action.isEnabled() and not window.pause_action.isEnabled()
-    qtbot.wait(500)  # reports already queued arrive
+    # The first snapshot may come after the step that was running; the next ones come from the paused
+    # loop, after every report: running on would mean one more step per snapshot.
+    snapshot_step(qtbot, window)
+    paused_step = snapshot_step(qtbot, window)
     paused_value = window.progress.bar.value()
-    qtbot.wait(1000)
+    assert snapshot_step(qtbot, window) == paused_step
     assert window.progress.bar.value() == paused_value
 
     window.resume_action.trigger()
@@ -71,7 +85,9 @@ def test_start_pause_resume_stop(qtbot, window, errors):
 
 
 def test_gui_stays_responsive_while_training(qtbot, window):
-    """A 10 ms timer never waits more than 100 ms while a real run trains and the window repaints."""
+    """A 10 ms timer keeps ticking while a real run trains and the window repaints: in most 0.8 s
+    windows its longest gap stays under 100 ms. Other processes share the CPU, so one window may
+    catch a long gap; a GUI thread that trains or draws slowly fails every window."""
     small_setup(window, epochs=100)
     gaps, last = [], [time.perf_counter()]
 
@@ -85,16 +101,21 @@ def test_gui_stays_responsive_while_training(qtbot, window):
     timer.timeout.connect(tick)
     window.start_action.trigger()
     qtbot.waitUntil(lambda: window.plots.point_count() > 3, timeout=60_000)
+    points_before = window.plots.point_count()
     gaps.clear()
     last[0] = time.perf_counter()
     timer.start()
-    qtbot.wait(4000)
+    # >= 4 s of ticks (5 windows of >= 80), during which the run trains and its reports are drawn.
+    qtbot.waitUntil(lambda: len(gaps) >= 400 and window.plots.point_count() >= points_before + 5, timeout=60_000)
     timer.stop()
     window.controller.stop()
     qtbot.waitUntil(lambda: not window.controller.running, timeout=60_000)
-    print(f"timer gaps: max {max(gaps) * 1000:.1f} ms, n {len(gaps)}")
-    assert len(gaps) > 100
-    assert max(gaps) < 0.100
+    size = len(gaps) // 5
+    longest = [max(gaps[i * size:(i + 1) * size]) for i in range(5)]
+    print(f"longest timer gap per window: {[round(g * 1000) for g in longest]} ms; median gap "
+          f"{statistics.median(gaps) * 1000:.1f} ms; {len(gaps)} ticks")
+    assert statistics.median(gaps) < 0.030
+    assert statistics.median(longest) < 0.100
 
 
 def test_open_cli_run_shows_history_and_resumes(qtbot, window, tmp_path, errors):
@@ -151,7 +172,8 @@ def test_closing_during_training_stops_cleanly(qtbot, tmp_path, errors, monkeypa
     qtbot.waitUntil(lambda: w.plots.point_count() > 2, timeout=60_000)
     assert w.close()
     assert not w.controller.running or w.controller.shutdown(0)
-    qtbot.wait(200)
+    QApplication.processEvents()  # queued "finished" signals post their deleteLater calls...
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # ...which run now, not after a guessed wait
     assert "Destroyed while thread" not in capfd.readouterr().err
     assert RunFolder.open(w.run_folder.path).latest_checkpoint() is not None
 
@@ -204,9 +226,9 @@ def test_clicking_a_loss_curve_jumps_the_timeline(qtbot, window, tmp_path):
     trainer = Trainer(config, out=tmp_path / "cli-runs", report_interval_s=0)
     trainer.run()
     window.open_run(trainer.run_folder.path)
-    qtbot.wait(600)  # let the plots draw and range themselves
     plot = window.plots.plots["losses"]
     view = plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: view.viewRange()[0][1] >= 40 and plot.isVisible(), timeout=5000)  # drawn, ranged
     y_mid = sum(view.viewRange()[1]) / 2
     scene_point = view.mapViewToScene(QPointF(12, y_mid))
     widget_point = plot.mapFromScene(scene_point)
@@ -221,22 +243,27 @@ def test_plots_stay_fast_with_100k_points(qtbot, window):
     rng = __import__("numpy").random.default_rng(0)
     for step in range(1, 100_001):
         window.plots.add_report(step, {"loss_d": float(rng.random()), "loss_g": 1.0, "d_real": 0.5, "d_fake": 0.5})
-    start = time.perf_counter()
-    window.plots._redraw()
-    window.plots.repaint()
-    elapsed = time.perf_counter() - start
-    print(f"redraw of 8 curves x 100k points: {elapsed * 1000:.0f} ms")
-    assert window.plots.point_count() == 100_000
-    assert elapsed < 0.5
+    times = []
+    for step in range(100_001, 100_006):  # as live reports arrive: one more point, then a redraw
+        window.plots.add_report(step, {"loss_d": 0.5, "loss_g": 1.0, "d_real": 0.5, "d_fake": 0.5})
+        start = time.perf_counter()
+        window.plots._redraw()
+        window.plots.repaint()
+        times.append(time.perf_counter() - start)
+    print(f"redraw of 8 curves x 100k points: median {statistics.median(times) * 1000:.0f} ms, "
+          f"max {max(times) * 1000:.0f} ms")
+    assert window.plots.point_count() == 100_005
+    assert statistics.median(times) < 0.5
 
 
+@pytest.mark.slow  # trains the domain feature network unless cached, then evaluates while training
 def test_quality_tab_shows_curves_while_training(qtbot, window, errors, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     window.setup.set_config(RunConfig().replace(
         data={"num_images": 3000}, model={"family": "gan"},
         train={"epochs": 100, "eval_every": 100, "eval_samples": 200, "sample_every": 100, "device": "cpu"}))
     window.start_action.trigger()
-    qtbot.waitUntil(lambda: window.quality.evaluations >= 2, timeout=120_000)
+    qtbot.waitUntil(lambda: window.quality.evaluations >= 2, timeout=240_000)  # cold cache, loaded CPU
     window.stop_action.trigger()
     qtbot.waitUntil(lambda: not window.controller.running, timeout=30_000)
     plots = window.quality.plots

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ganstudio.errors import UserError
 from ganstudio.training.engine import TrainerCallback
-from ganstudio.training.events import format_duration
+from ganstudio.events import format_duration
 
 EPILOG = "Run 'ganstudio COMMAND --help' for a command's options."
 
@@ -330,8 +330,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from ganstudio.latent.render import image_grid, save_images, save_png, to_uint8
-    from ganstudio.training.checkpoint import load_generator
+    from ganstudio.images import image_grid, save_images, save_png, to_uint8
+    from ganstudio.checkpoint import load_generator
     from ganstudio.training.device import select_device
 
     if args.n < 1:
@@ -398,7 +398,7 @@ def _class_index(spec: str, class_names: tuple[str, ...]) -> int:
 
 def _snapshot(args: argparse.Namespace):
     """The run's generator for directions and traversals, bound to ``--class`` if the model is conditional."""
-    from ganstudio.latent.snapshot import GeneratorSnapshot
+    from ganstudio.snapshot import GeneratorSnapshot
 
     snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
     if args.label is None:
@@ -429,7 +429,7 @@ def cmd_traverse(args: argparse.Namespace) -> int:
     import torch
 
     from ganstudio.latent.discover import strip, traversal_frames
-    from ganstudio.latent.render import save_gif, save_mp4, save_png
+    from ganstudio.images import save_gif, save_mp4, save_png
 
     suffix = Path(args.output).suffix.lower()
     if suffix not in (".png", ".gif", ".mp4"):
@@ -458,7 +458,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
     from ganstudio.data import load_dataset
-    from ganstudio.latent.snapshot import GeneratorSnapshot
+    from ganstudio.snapshot import GeneratorSnapshot
     from ganstudio.metrics.evaluate import evaluate
     from ganstudio.metrics.features import feature_network
 

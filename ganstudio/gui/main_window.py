@@ -23,11 +23,11 @@ from ganstudio.gui.widgets.progress_panel import ProgressPanel
 from ganstudio.gui.widgets.sample_panel import SamplePanel
 from ganstudio.gui.widgets.setup_form import SetupForm
 from ganstudio.gui.widgets.warnings_panel import WarningsPanel
-from ganstudio.latent.render import image_grid, read_png, save_gif, save_png
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.images import image_grid, read_png, save_gif, save_png
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.models import family_class
 from ganstudio.training.engine import Trainer
-from ganstudio.training.events import (CheckpointSaved, RunEnded, RunStarted, SamplesReport, StatusMessage, StepReport,
+from ganstudio.events import (CheckpointSaved, RunEnded, RunStarted, SamplesReport, StatusMessage, StepReport,
                                        TrainingWarning)
 from ganstudio.training.runs import RESUME, RunFolder
 

@@ -18,7 +18,7 @@ import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ganstudio.gui.workers import describe_error
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.snapshot import GeneratorSnapshot
 
 
 PRIORITY_CHANNEL = "image"

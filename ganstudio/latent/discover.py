@@ -8,8 +8,8 @@ import torch
 
 from ganstudio.latent.attributes import AttributeModel, attribute_model_for
 from ganstudio.latent.directions import Direction, pca_directions, sefa_directions, supervised_directions
-from ganstudio.latent.render import image_grid
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.images import image_grid
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.latent.walks import traversal, traversal_strengths
 
 DISCOVERY_METHODS = {

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ganstudio.data.faces import FACTOR_RANGES
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.metrics.features import FeatureNetwork
 from ganstudio.metrics.frechet import frechet_distance
 from ganstudio.metrics.kid import kernel_inception_distance

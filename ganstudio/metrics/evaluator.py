@@ -21,7 +21,7 @@ import torch
 
 from ganstudio.config import DataConfig
 from ganstudio.data.base import ImageSet
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.metrics.evaluate import evaluate
 from ganstudio.metrics.features import FeatureNetwork, feature_network
 

@@ -19,7 +19,7 @@ import itertools
 
 import numpy as np
 
-from ganstudio.training.events import QualityReport, SamplesReport, StepReport, TrainingWarning
+from ganstudio.events import QualityReport, SamplesReport, StepReport, TrainingWarning
 
 
 def mean_pairwise_distance(images: np.ndarray) -> float:

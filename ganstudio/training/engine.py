@@ -24,16 +24,16 @@ from ganstudio.data import load_dataset
 from ganstudio.data.batches import DeviceBatches
 from ganstudio.errors import RunError
 from ganstudio.latent.directions import SefaTracker
-from ganstudio.latent.render import image_grid, save_png, to_uint8
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.images import image_grid, save_png, to_uint8
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.metrics.evaluator import QualityEvaluator
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.models import build_family, family_class
 from ganstudio.models.base import Family, SampleGrid
-from ganstudio.training.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
+from ganstudio.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device
-from ganstudio.training.events import (CheckpointSaved, QualityReport, RunEnded, RunStarted, SamplesReport,
+from ganstudio.events import (CheckpointSaved, QualityReport, RunEnded, RunStarted, SamplesReport,
                                        StatusMessage, StepReport, TrainingWarning)
 from ganstudio.training.runs import RunFolder
 

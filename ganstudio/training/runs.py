@@ -21,7 +21,7 @@ from typing import Any
 from ganstudio.config import RunConfig
 from ganstudio.errors import ConfigError, RunError
 from ganstudio.fileio import atomic_write_text, remove_stale_temp_files
-from ganstudio.training.checkpoint import checkpoint_name, latest_checkpoint
+from ganstudio.checkpoint import checkpoint_name, latest_checkpoint
 
 _STEP_FILE = re.compile(r"step_(\d+)\.")
 RESUME = "resume"  # the "event" of a resume record

@@ -21,7 +21,7 @@ from ganstudio.config import RunConfig
 from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.latent.discover import discover_directions
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.models import build_family
 
 CONFIGS = {

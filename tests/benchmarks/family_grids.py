@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
-from ganstudio.latent.render import image_grid, to_uint8
+from ganstudio.images import image_grid, to_uint8
 from ganstudio.metrics.frechet import pixel_frechet_distance
 from ganstudio.models import family_class, list_families
 from ganstudio.training.engine import Trainer

@@ -1,14 +1,25 @@
-"""The core is Qt-free: importing and training never loads Qt."""
+"""The core is Qt-free (importing and training never loads Qt) and its layers point one way."""
 
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def test_import_contracts_hold():
+    """pyproject's import-linter contracts: core layers point one way, only the GUI imports Qt."""
+    result = subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
+                             "sys.exit(lint_imports())"], cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "2 kept, 0 broken" in result.stdout
 
 
 def test_core_imports_no_qt(tmp_path):
     code = textwrap.dedent(f"""
         import sys
-        import ganstudio.cli, ganstudio.config, ganstudio.data, ganstudio.models, ganstudio.latent.render
+        import ganstudio.cli, ganstudio.config, ganstudio.data, ganstudio.models, ganstudio.images
         from ganstudio.config import RunConfig
         from ganstudio.training.engine import Trainer
         cfg = RunConfig().replace(data={{"num_images": 120}}, train={{"max_steps": 3, "device": "cpu"}})

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from ganstudio.errors import CheckpointError
-from ganstudio.training.checkpoint import (latest_checkpoint, load_checkpoint, load_generator, read_checkpoint_info,
+from ganstudio.checkpoint import (latest_checkpoint, load_checkpoint, load_generator, read_checkpoint_info,
                                           read_tensors)
 from ganstudio.training.engine import Trainer
 from ganstudio.training.runs import RunFolder
@@ -88,7 +88,7 @@ SAVER = textwrap.dedent("""
     import sys, torch
     from ganstudio.config import RunConfig
     from ganstudio.models import build_family
-    from ganstudio.training.checkpoint import save_checkpoint
+    from ganstudio.checkpoint import save_checkpoint
     from pathlib import Path
     cfg = RunConfig().replace(model={"family": "dcgan", "width": 16}, data={"image_size": 64, "channels": 3})
     family = build_family(cfg.data, cfg.model, cfg.train, torch.device("cpu"))

@@ -75,7 +75,7 @@ def test_supervised_directions_are_named_after_the_faces_factors(trained_run, tm
 
 
 def test_mp4_needs_ffmpeg_and_says_so(trained_run, tmp_path, monkeypatch, capsys):
-    import ganstudio.latent.render as render
+    import ganstudio.images as render
 
     dirs = tmp_path / "d.json"
     main(["directions", str(trained_run), "-k", "2", "-o", str(dirs)])

@@ -8,11 +8,11 @@ import torch
 
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
-from ganstudio.latent.render import to_uint8
+from ganstudio.images import to_uint8
 from ganstudio.metrics.features import domain_features
 from ganstudio.models import list_families
 from ganstudio.models.gan import MLPGAN
-from ganstudio.training.checkpoint import load_generator
+from ganstudio.checkpoint import load_generator
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.engine import Trainer, TrainerCallback
 from ganstudio.training.runs import RunFolder

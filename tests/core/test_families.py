@@ -1,6 +1,8 @@
 """Every GAN family: its declared interface, that it learns on faces, options and defaults, and the
 conditional and encoding extras."""
 
+from functools import cache
+
 import numpy as np
 import pytest
 import torch
@@ -9,12 +11,16 @@ from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.errors import ConfigError
 from ganstudio.latent.directions import sefa_directions
-from ganstudio.latent.render import to_uint8
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.images import to_uint8
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.models import build_family, family_class, list_families
 from ganstudio.training.engine import Trainer
 
-FACES_CLASSES = load_dataset(RunConfig().data.__class__(num_images=60)).class_names
+
+@cache
+def faces_classes() -> tuple[str, ...]:
+    """The built-in faces' class names (loaded on first use, after the cache fixture is in place)."""
+    return load_dataset(RunConfig().data.__class__(num_images=60)).class_names
 
 
 def config_for(family: str, steps: int = 40, size: int = 28, channels: int = 1, **train) -> RunConfig:
@@ -29,10 +35,10 @@ def config_for(family: str, steps: int = 40, size: int = 28, channels: int = 1, 
 @pytest.mark.parametrize("size,channels", [(28, 1), (64, 3)])
 @pytest.mark.parametrize("name", list(list_families()))
 def test_family_reports_what_it_declares_at_both_sizes(name, size, channels):
-    cfg = config_for(name, size=size, channels=channels).replace(model={"width": 8, "class_names": FACES_CLASSES})
+    cfg = config_for(name, size=size, channels=channels).replace(model={"width": 8, "class_names": faces_classes()})
     family = build_family(cfg.data, cfg.model, cfg.train, torch.device("cpu"))
     real = torch.rand(6, channels, size, size) * 2 - 1
-    labels = torch.arange(6) % len(FACES_CLASSES)
+    labels = torch.arange(6) % len(faces_classes())
     for _ in range(2):
         metrics = family.train_step(real, labels)
     assert set(metrics) == {m.key for m in family.metrics}
@@ -73,6 +79,7 @@ def test_family_moves_samples_towards_the_data(tmp_path, pixel_fd, name):
     assert after < bound * before
 
 
+@pytest.mark.slow
 def test_conditional_gan_draws_the_class_it_is_given(tmp_path):
     """A labelled image folder of faces darkened ("dark") and lightened ("light"): after a short run,
     the images drawn for each class have that class's brightness."""
@@ -131,15 +138,15 @@ def test_conditional_run_draws_one_row_per_class_and_explores_by_class(tmp_path)
                                                                   train={"batch_size": 30})
     trainer = Trainer(config, out=tmp_path)
     trainer.run()
-    assert trainer.config.model.class_names == FACES_CLASSES
-    assert RunConfig.load(trainer.run_folder.path / "config.json").model.class_names == FACES_CLASSES
+    assert trainer.config.model.class_names == faces_classes()
+    assert RunConfig.load(trainer.run_folder.path / "config.json").model.class_names == faces_classes()
     grid = trainer.run_folder.list_samples()[-1][1]
-    from ganstudio.latent.render import read_png
+    from ganstudio.images import read_png
     image = read_png(grid)
     assert image.shape[0] == 6 * (28 + 2) + 2 and image.shape[1] == 8 * (28 + 2) + 2  # 6 classes x 8
 
     snapshot = GeneratorSnapshot.from_checkpoint(trainer.run_folder.path)
-    assert snapshot.class_names == FACES_CLASSES and snapshot.label == 0
+    assert snapshot.class_names == faces_classes() and snapshot.label == 0
     z = np.random.default_rng(0).normal(size=(4, 100)).astype(np.float32)
     first, other = snapshot.render(z), snapshot.with_label(3).render(z)
     assert not np.array_equal(first, other)
@@ -150,6 +157,7 @@ def test_conditional_run_draws_one_row_per_class_and_explores_by_class(tmp_path)
         snapshot.with_label(6)
 
 
+@pytest.mark.slow
 def test_vae_encodes_real_images_near_their_code(tmp_path):
     """After a short run the decoder's image of encode(x) is much closer to x than images of random z."""
     config = config_for("vae", steps=300)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
-from ganstudio.training.events import QualityReport, SamplesReport, StepReport
+from ganstudio.events import QualityReport, SamplesReport, StepReport
 
 
 def report(step, loss_d):

@@ -98,7 +98,7 @@ def test_unlabelled_data_get_an_autoencoder_and_inception_falls_back_offline(tmp
 
 
 def quality(step, fid, precision=0.7, recall=0.6):
-    from ganstudio.training.events import QualityReport
+    from ganstudio.events import QualityReport
     return QualityReport(step, {"fid_domain": fid, "precision_domain": precision, "recall_domain": recall},
                          "domain features", 0.5)
 
@@ -126,10 +126,10 @@ def test_a_collapsed_generator_gets_low_recall_and_a_warning():
     from torch import nn
 
     from ganstudio.config import RunConfig
-    from ganstudio.latent.snapshot import GeneratorSnapshot
+    from ganstudio.snapshot import GeneratorSnapshot
     from ganstudio.metrics.evaluate import evaluate
     from ganstudio.metrics.health import HealthMonitor
-    from ganstudio.training.events import QualityReport
+    from ganstudio.events import QualityReport
 
     config = RunConfig().replace(data={"num_images": 3000})
     images = load_dataset(config.data).images
@@ -159,7 +159,7 @@ def test_class_coverage_of_labelled_data(tmp_path):
     from torch import nn
 
     from ganstudio.config import RunConfig
-    from ganstudio.latent.snapshot import GeneratorSnapshot
+    from ganstudio.snapshot import GeneratorSnapshot
     from ganstudio.metrics.evaluate import evaluate
 
     faces = load_dataset(DataConfig(num_images=600)).images[:, 0].numpy()

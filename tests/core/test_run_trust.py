@@ -13,7 +13,7 @@ from ganstudio.cli import main
 from ganstudio.data import load_dataset
 from ganstudio.latent.attributes import train_attribute_model
 from ganstudio.metrics.features import train_feature_autoencoder
-from ganstudio.training.checkpoint import load_generator
+from ganstudio.checkpoint import load_generator
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.engine import BranchChange, Trainer, TrainerCallback
 from ganstudio.training.runs import RunFolder

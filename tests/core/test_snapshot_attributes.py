@@ -7,7 +7,7 @@ import torch
 from ganstudio.config import DataConfig
 from ganstudio.data import load_dataset
 from ganstudio.latent.attributes import attribute_model_for, train_attribute_model
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.engine import Trainer, TrainerCallback
 

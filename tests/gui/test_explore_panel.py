@@ -12,7 +12,7 @@ from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.gui.main_window import MainWindow
 from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.latent.directions import Direction, save_directions
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.engine import Trainer
 
 pytestmark = pytest.mark.gui

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QFileDialog
 from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.gui.widgets.setup_form import SetupForm
-from ganstudio.latent.render import save_png
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.images import save_png
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.engine import Trainer
 
 pytestmark = pytest.mark.gui

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ganstudio.config import RunConfig
 from ganstudio.gui.main_window import MainWindow
-from ganstudio.training.checkpoint import load_generator
+from ganstudio.checkpoint import load_generator
 from ganstudio.training.engine import Trainer
 from ganstudio.training.runs import RunFolder
 
@@ -212,7 +212,7 @@ def test_export_grid_and_gif(qtbot, window, tmp_path, monkeypatch, errors):
 
 
 def test_warnings_reach_the_window(qtbot, window):
-    from ganstudio.training.events import TrainingWarning
+    from ganstudio.events import TrainingWarning
 
     window.controller.warning.emit(TrainingWarning(1200, "discriminator_winning", "The discriminator is winning."))
     assert "Step 1,200: The discriminator is winning." in window.warnings.messages()

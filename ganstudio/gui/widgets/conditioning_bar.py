@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
 
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.snapshot import GeneratorSnapshot
 
 
 class ConditioningBar(QWidget):

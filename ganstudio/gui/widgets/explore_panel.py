@@ -27,8 +27,8 @@ from ganstudio.latent.directions import (SEFA_METRICS, Direction, fit_direction,
 from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
 from ganstudio.latent.encoding import image_from_file, random_data_image
 from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
-from ganstudio.latent.render import mp4_encoder, save_gif, save_mp4, save_png
-from ganstudio.latent.snapshot import GeneratorSnapshot
+from ganstudio.images import mp4_encoder, save_gif, save_mp4, save_png
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.latent.walks import traversal, traversal_strengths
 
 CANDIDATES = 16

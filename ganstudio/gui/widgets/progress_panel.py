@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from ganstudio.training.events import StepReport, format_duration
+from ganstudio.events import StepReport, format_duration
 
 
 class ProgressPanel(QWidget):

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.models.base import MetricInfo
-from ganstudio.training.events import QualityReport
+from ganstudio.events import QualityReport
 
 EMPTY = ("Sample quality is measured every N steps while training ('Quality every' in the run setup); the "
          "first evaluation waits a few seconds while a feature network trains on the data, once.")

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from ganstudio.latent.render import read_png
+from ganstudio.images import read_png
 
 
 _read_png = lru_cache(maxsize=64)(read_png)  # scrubbing back and forth re-reads nothing

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
-from ganstudio.training.events import TrainingWarning
+from ganstudio.events import TrainingWarning
 
 
 class WarningsPanel(QListWidget):

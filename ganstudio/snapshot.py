@@ -16,9 +16,9 @@ import torch
 from torch import nn
 
 from ganstudio.config import RunConfig
-from ganstudio.latent.render import to_uint8
+from ganstudio.images import to_uint8
 from ganstudio.models.base import Family
-from ganstudio.training.checkpoint import load_generator
+from ganstudio.checkpoint import load_generator
 
 
 class ClassConditioned(nn.Module):

@@ -2,14 +2,16 @@
 
 A checkpoint is a pair in ``checkpoints/``::
 
-    step_0001000.safetensors   net/<network>/<name>, optim/<optimiser>/<param index>/<key>, sample_z
+    step_0001000.safetensors   net/<network>/<name>, optim/<optimiser>/<param index>/<key>,
+                               fixed/<input> (the sample grid's fixed generator inputs: z, label, source…)
     step_0001000.json          architecture, step, epoch, run config, RNG state (lists of ints),
                                optimiser hyper-parameters, the family's training state (e.g. BEGAN's
                                k_t), library versions, the tensors file's size
 
 Both are written atomically, tensors first: the JSON is the commit record, so a save killed at any
 moment leaves the previous pair loadable. Loading reads and checks the JSON (format, family, shape)
-before any tensor is touched, and never unpickles anything.
+before any tensor is touched, and never unpickles anything. Format 1 (before named inputs) stored
+only ``sample_z``; it loads as the family's fixed inputs around that z.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from ganstudio.config import RunConfig
 from ganstudio.errors import CheckpointError, ConfigError
 from ganstudio.fileio import atomic_write_bytes, atomic_write_text
 from ganstudio.models import build_family
-from ganstudio.models.base import Family
+from ganstudio.models.base import Family, Tensors
 
 FORMAT = "ganstudio-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+FIXED = "fixed/"  # prefix of the fixed generator inputs' tensors
 # Fields of Family.architecture() a checkpoint must match, with words for the error message.
 ARCHITECTURE_WORDS = {"family": "family", "image_size": "resolution", "channels": "channels",
                       "latent_dim": "latent size", "width": "width", "classes": "number of classes"}
@@ -56,10 +59,10 @@ def checkpoint_name(step: int) -> str:
 
 
 def save_checkpoint(folder: Path, family: Family, *, step: int, epoch: int, config: dict[str, Any],
-                    sample_z: torch.Tensor) -> Path:
+                    fixed_inputs: Tensors) -> Path:
     """Write the pair for ``step`` into ``folder``; returns the JSON path."""
     folder.mkdir(parents=True, exist_ok=True)
-    tensors: dict[str, torch.Tensor] = {"sample_z": sample_z.detach().cpu().contiguous()}
+    tensors = {FIXED + name: value.detach().cpu().contiguous() for name, value in fixed_inputs.items()}
     for name, net in family.networks().items():
         for key, value in net.state_dict().items():
             tensors[f"net/{name}/{key}"] = value.detach().cpu().contiguous()
@@ -166,8 +169,9 @@ def read_tensors(info: CheckpointInfo, device: torch.device | str = "cpu") -> di
 
 
 def load_checkpoint(path: str | Path, family: Family, *, with_optimizers: bool = True,
-                    restore_rng: bool = False) -> tuple[CheckpointInfo, torch.Tensor]:
-    """Load weights (and optimiser state, RNG state) into ``family``; returns (info, sample_z)."""
+                    restore_rng: bool = False) -> tuple[CheckpointInfo, dict[str, torch.Tensor]]:
+    """Load weights (and optimiser state, RNG state) into ``family``; returns (info, the run's fixed
+    generator inputs on the CPU)."""
     info = read_checkpoint_info(path)
     check_architecture(info, family)
     tensors = read_tensors(info, family.device)
@@ -179,7 +183,10 @@ def load_checkpoint(path: str | Path, family: Family, *, with_optimizers: bool =
             for name, opt in family.optimizers().items():
                 opt.load_state_dict(_optimizer_state(name, info.meta["optimizers"][name], tensors))
                 _match_param_layouts(opt)
-        sample_z = tensors["sample_z"].cpu()
+        if info.meta.get("format_version", 1) < 2:
+            fixed = family.fixed_inputs_from_z(tensors["sample_z"].cpu())
+        else:
+            fixed = {k[len(FIXED):]: v.cpu() for k, v in tensors.items() if k.startswith(FIXED)}
         family.load_training_state(dict(info.meta.get("training_state", {})))
     except (KeyError, RuntimeError, ValueError, TypeError) as e:
         raise CheckpointError(f"{info.tensors_path.name} does not fit this model ({e})") from None
@@ -188,21 +195,21 @@ def load_checkpoint(path: str | Path, family: Family, *, with_optimizers: bool =
         cuda_states = info.meta["rng"]["torch_cuda"]
         if cuda_states and torch.cuda.is_available():
             torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in cuda_states])
-    return info, sample_z
+    return info, fixed
 
 
-def load_generator(path: str | Path, device: torch.device) -> tuple[Family, CheckpointInfo, torch.Tensor]:
+def load_generator(path: str | Path, device: torch.device) -> tuple[Family, CheckpointInfo, dict[str, torch.Tensor]]:
     """Rebuild a run's family from a checkpoint (run folder, .json or .safetensors) for inference:
-    (family with weights loaded, generator in eval mode; info; the run's fixed sample z)."""
+    (family with weights loaded, generator in eval mode; info; the run's fixed generator inputs)."""
     info = read_checkpoint_info(path)
     try:
         config = RunConfig.from_dict(info.config)
     except (ConfigError, TypeError) as e:
         raise CheckpointError(f"{info.json_path.name} holds an invalid run configuration ({e})") from None
     family = build_family(config.data, config.model, config.train, device)
-    _, sample_z = load_checkpoint(info.json_path, family, with_optimizers=False)
+    _, fixed = load_checkpoint(info.json_path, family, with_optimizers=False)
     family.generator.eval()
-    return family, info, sample_z
+    return family, info, fixed
 
 
 def _match_param_layouts(opt: torch.optim.Optimizer) -> None:

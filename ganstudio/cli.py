@@ -18,10 +18,12 @@ import sys
 import time
 from pathlib import Path
 
+from ganstudio.config import IMAGE_SIZES, PAIR_TRANSFORMS, RunConfig
 from ganstudio.errors import UserError
-from ganstudio.training.engine import TrainerCallback
 from ganstudio.events import format_duration
+from ganstudio.training.engine import TrainerCallback
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 EPILOG = "Run 'ganstudio COMMAND --help' for a command's options."
 
 
@@ -50,10 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "; ".join(f"{n}: {d}" for n, d in datasets.items()))
     g.add_argument("--data-root", metavar="DIR",
                    help="image folder (folder data set), or torchvision root (MNIST files in DIR/MNIST/raw/)")
-    g.add_argument("--image-size", type=int, choices=(28, 32, 64), help="image size in pixels (default: 28)")
+    g.add_argument("--image-size", type=int, choices=IMAGE_SIZES,
+                   help="image size in pixels (default: 28; pix2pix: 32 to 256)")
     g.add_argument("--channels", type=int, choices=(1, 3), help="1 grey or 3 RGB (default: 1)")
     g.add_argument("--num-images", type=int, metavar="N", help="use at most N images")
     g.add_argument("--labels", action="store_true", default=None, help="image folders: sub-folders are classes")
+    g.add_argument("--pair-from", choices=PAIR_TRANSFORMS,
+                   help="paired data for pix2pix: each image's input made by this transform (edges: a line "
+                        "drawing; grey: its luminance; blur; downscale: 4x smaller)")
     g.add_argument("--latent-dim", type=int, metavar="N", help="size of z (default: 100)")
     g.add_argument("--width", type=int, metavar="N",
                    help="base channels of the convolutional families (default: 32, fast on a CPU; DCGAN's "
@@ -98,9 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --resume: new noise and data order from seed N (random when N is left out)")
 
     sample = sub.add_parser("sample", help="generate images from a trained run",
-                            description="Generate images with a run's generator.")
+                            description="Generate images with a run's generator. Translation models (pix2pix) "
+                                        "draw rows of input | output | target from the run's held-out pairs.")
     sample.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
-    sample.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
+    sample.add_argument("-n", type=int, default=64, help="number of images or held-out pairs (default: 64)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the random z (default: 0)")
     sample.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     sample.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
@@ -132,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="measure the sample quality of a trained run",
                               description="FID, KID, precision and recall of a checkpoint's samples against the "
                                           "run's real images, in a feature network's space; for faces also how "
-                                          "well each factor is covered, for labelled data the classes.")
+                                          "well each factor is covered, for labelled data the classes. "
+                                          "Translation models (pix2pix): L1, PSNR, SSIM and the FID of outputs "
+                                          "against targets on the run's held-out pairs.")
     evaluate.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
     evaluate.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     evaluate.add_argument("-n", type=int, default=2000, help="generated and real images (default: 2000)")
@@ -157,13 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
                           help="strength at the ends, in the direction's units (default: 3)")
     traverse.add_argument("-o", "--output", required=True, metavar="OUT",
                           help="OUT.png: one row; OUT.gif or OUT.mp4 (needs ffmpeg): animated")
+    translate = sub.add_parser("translate", help="translate images with an image-to-image run (pix2pix)",
+                               description="Translate an image, or every image of a folder, with a pix2pix run: "
+                                           "inputs are resized to the model's size and channels; outputs keep "
+                                           "the input's file name.")
+    translate.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    translate.add_argument("input", help="an image file, or a folder of images")
+    translate.add_argument("-o", "--output", required=True, metavar="OUT",
+                           help="an image file for one input; a folder for a folder")
+    translate.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
+    translate.add_argument("--noise-seed", type=int, default=0,
+                           help="seed of the dropout noise pix2pix renders with (default: 0)")
     return parser
 
 
 # -- train ----------------------------------------------------------------------------------------
 
 _DATA_ARGS = {"dataset": "dataset", "data_root": "root", "image_size": "image_size", "channels": "channels",
-              "num_images": "num_images", "labels": "labels"}
+              "num_images": "num_images", "labels": "labels", "pair_from": "pair_from"}
 _MODEL_ARGS = {"family": "family", "latent_dim": "latent_dim", "width": "width"}
 _TRAIN_ARGS = ("epochs", "max_steps", "max_minutes", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "seed",
                "device", "amp", "threads", "sample_every", "checkpoint_every", "eval_every", "eval_samples",
@@ -189,7 +209,7 @@ def _parse_options(pairs: list[str]) -> dict[str, float]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ganstudio.config import ModelConfig, RunConfig
+    from ganstudio.config import ModelConfig
     from ganstudio.training.control import TrainingControl
     from ganstudio.training.engine import BranchChange, Trainer
 
@@ -328,10 +348,9 @@ class JsonLinesProgress(TrainerCallback):
 
 def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
-    import torch
 
-    from ganstudio.images import image_grid, save_images, save_png, to_uint8
     from ganstudio.checkpoint import load_generator
+    from ganstudio.images import image_grid, save_images, save_png
     from ganstudio.training.device import select_device
 
     if args.n < 1:
@@ -341,18 +360,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if not as_folder and Path(out).suffix.lower() not in (".png", ".npz"):
         raise UserError(f"cannot tell what to write to '{out}': use a .png, a .npz or a folder ending in /")
     family, info, _ = load_generator(args.checkpoint or args.run, select_device(args.device))
-    z = family.sample_latent(args.n, generator=torch.Generator().manual_seed(args.seed))
-    labels, columns = None, None
-    if family.takes_labels:
-        classes = len(family.class_names)
-        if args.label is not None:
-            labels = torch.full((args.n,), _class_index(args.label, family.class_names))
-        else:  # one row per class
-            columns = -(-args.n // classes)
-            labels = torch.arange(args.n) // columns
-    elif args.label is not None:
-        raise UserError(f"{family.name} is not conditional: it has no classes to choose from")
-    images = to_uint8(family.generate(z, labels))
+    images, columns = _sampled_images(family, RunConfig.from_dict(info.config), args)
     path = Path(out)
     if as_folder:
         save_images(images, path)
@@ -362,8 +370,49 @@ def cmd_sample(args: argparse.Namespace) -> int:
             save_png(image_grid(images, columns=columns), path)
         else:
             np.savez(path, images=images)
-    print(f"Wrote {args.n} images from step {info.step} to {path}")
+    print(f"Wrote {len(images)} images from step {info.step} to {path}")
     return 0
+
+
+def _sampled_images(family, config: RunConfig, args: argparse.Namespace):
+    """(images (N, H, W, C) uint8, grid columns or None): z families draw ``-n`` z (one row per class, or
+    ``--class``); translation families give rows of input | output | target for ``-n`` held-out pairs."""
+    import torch
+
+    from ganstudio.data.base import LABEL, SOURCE
+    from ganstudio.images import to_uint8
+
+    if args.label is not None and not family.takes(LABEL):
+        raise UserError(f"{family.name} is not conditional: it has no classes to choose from")
+    if family.takes(SOURCE):
+        inputs = _held_out_batch(config, args.n)
+        tiles, columns = family.sample_tiles(inputs, family.render(inputs))
+        return to_uint8(tiles), columns
+    z = family.sample_latent(args.n, generator=torch.Generator().manual_seed(args.seed))
+    if not family.takes(LABEL):
+        return to_uint8(family.generate(z)), None
+    if args.label is not None:
+        return to_uint8(family.generate(z, torch.full((args.n,), _class_index(args.label, family.class_names)))), None
+    columns = -(-args.n // len(family.class_names))  # one row per class
+    return to_uint8(family.generate(z, torch.arange(args.n) // columns)), columns
+
+
+def _held_out_data(config: RunConfig):
+    """The run's held-out data (translation families: the pairs kept out of training)."""
+    from ganstudio.data import load_dataset
+    from ganstudio.models import family_class
+
+    _, held = family_class(config.model.family).split_data(load_dataset(config.data), config.train.num_samples,
+                                                           config.train.seed)
+    return held
+
+
+def _held_out_batch(config: RunConfig, n: int):
+    """The first ``n`` held-out pairs as a batch: {"source", "image"} in [-1, 1]."""
+    from ganstudio.data.batches import as_model_input
+
+    held = _held_out_data(config)
+    return as_model_input({name: t[:n] for name, t in held.tensors().items()})
 
 
 # -- directions and traversals --------------------------------------------------------------------
@@ -401,6 +450,8 @@ def _snapshot(args: argparse.Namespace):
     from ganstudio.snapshot import GeneratorSnapshot
 
     snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    if snapshot.translates:
+        raise UserError(f"{snapshot.config.model.family} translates images; it has no z to find directions in")
     if args.label is None:
         return snapshot
     if snapshot.label is None:
@@ -428,8 +479,8 @@ def _pick_direction(spec: str, latent_dim: int):
 def cmd_traverse(args: argparse.Namespace) -> int:
     import torch
 
-    from ganstudio.latent.discover import strip, traversal_frames
     from ganstudio.images import save_gif, save_mp4, save_png
+    from ganstudio.latent.discover import strip, traversal_frames
 
     suffix = Path(args.output).suffix.lower()
     if suffix not in (".png", ".gif", ".mp4"):
@@ -458,9 +509,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
     from ganstudio.data import load_dataset
-    from ganstudio.snapshot import GeneratorSnapshot
     from ganstudio.metrics.evaluate import evaluate
     from ganstudio.metrics.features import feature_network
+    from ganstudio.metrics.translation import translation_quality
+    from ganstudio.snapshot import GeneratorSnapshot
 
     if args.n < 10:
         raise UserError("-n must be at least 10")
@@ -470,14 +522,52 @@ def cmd_eval(args: argparse.Namespace) -> int:
     features, note = feature_network(args.features, snapshot.config.data, data)
     if note:
         print(f"note: {note}", file=sys.stderr)
-    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed + 2))[:args.n]
-    values = evaluate(snapshot, data.images[order].permute(0, 2, 3, 1).numpy(), features, args.n, args.seed)
+    if snapshot.translates:  # on the pairs the run held out
+        held = _held_out_data(snapshot.config)
+        hwc = lambda t: t[:args.n].permute(0, 2, 3, 1).numpy()  # noqa: E731
+        values = translation_quality(snapshot, hwc(held.sources), hwc(held.images), features)
+        what = f"{min(args.n, len(held))} held-out pairs"
+    else:
+        order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed + 2))[:args.n]
+        values = evaluate(snapshot, data.images[order].permute(0, 2, 3, 1).numpy(), features, args.n, args.seed)
+        what = f"{args.n} samples"
     if args.json:
         print(json.dumps({"step": snapshot.step, "features": features.name, **values}))
         return 0
-    print(f"{snapshot.source}: {args.n} samples, {features.description} ({time.perf_counter() - start:.1f} s)")
+    print(f"{snapshot.source}: {what}, {features.description} ({time.perf_counter() - start:.1f} s)")
     for key, value in values.items():
         print(f"  {key:<24} {value:.4g}")
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from ganstudio.images import save_image
+    from ganstudio.latent.encoding import image_from_file
+    from ganstudio.snapshot import GeneratorSnapshot
+
+    source, out = Path(args.input), Path(args.output)
+    if not source.exists():
+        raise UserError(f"{source} does not exist")
+    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    if not snapshot.translates:
+        raise UserError(f"{snapshot.config.model.family} draws images from z; 'translate' needs an image-to-image "
+                        "run (pix2pix)")
+    files = sorted(f for f in source.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) if source.is_dir() else [source]
+    if source.is_dir():
+        if not files:
+            raise UserError(f"{source} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        if out.exists() and not out.is_dir():
+            raise UserError(f"{out} is a file; a folder of inputs needs an output folder")
+        targets = [out / f.name for f in files]
+    else:
+        targets = [out]
+    size = snapshot.image_shape[1]
+    for file, target in zip(files, targets, strict=True):
+        image = image_from_file(file, (snapshot.source_channels, size, size))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        save_image(snapshot.translate(image[None], noise_seed=args.noise_seed)[0], target)
+    print(f"Translated {len(files)} image(s) at {size} px with {snapshot.source} into "
+          f"{out if source.is_dir() else targets[0]}")
     return 0
 
 
@@ -491,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": cmd_train, "sample": cmd_sample, "directions": cmd_directions, "traverse": cmd_traverse,
-               "eval": cmd_eval, "gui": cmd_gui, None: cmd_gui}[args.command]
+               "eval": cmd_eval, "translate": cmd_translate, "gui": cmd_gui, None: cmd_gui}[args.command]
     try:
         return command(args)
     except UserError as e:

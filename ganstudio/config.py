@@ -14,6 +14,10 @@ from typing import Any
 
 from ganstudio.errors import ConfigError
 
+IMAGE_SIZES = (28, 32, 64, 128, 256)  # each family says which of these it builds for
+# Transforms that turn any image data set into source -> image pairs (ganstudio.data.pairs).
+PAIR_TRANSFORMS = ("edges", "grey", "blur", "downscale")
+
 
 @dataclass(frozen=True)
 class DataConfig:
@@ -26,10 +30,13 @@ class DataConfig:
     num_images: int | None = None  # None: the data set's default (faces: 60k up to 32 px, else 20k)
     labels: bool = False  # image folders: sub-folders are class labels
     seed: int = 0  # procedural data sets are drawn from this seed
+    pair_from: str | None = None  # paired data: each image's input made by this transform (data/pairs.py)
 
     def __post_init__(self) -> None:
-        if self.image_size not in (28, 32, 64):
-            raise ConfigError(f"image size must be 28, 32 or 64, not {self.image_size}")
+        if self.image_size not in IMAGE_SIZES:
+            raise ConfigError(f"image size must be one of {', '.join(map(str, IMAGE_SIZES))}, not {self.image_size}")
+        if self.pair_from is not None and self.pair_from not in PAIR_TRANSFORMS:
+            raise ConfigError(f"--pair-from must be one of {', '.join(PAIR_TRANSFORMS)}, not '{self.pair_from}'")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 (grey) or 3 (RGB), not {self.channels}")
         if self.num_images is not None and self.num_images < 1:

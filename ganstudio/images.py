@@ -53,6 +53,14 @@ def save_png(image: np.ndarray, path: str | Path) -> None:
         to_pil(image).save(f, format="PNG")
 
 
+def save_image(image: np.ndarray, path: str | Path) -> None:
+    """Write an (H, W, C) uint8 image in the format its suffix names (.png, .jpg, .webp, …; PNG when
+    unknown), atomically."""
+    file_format = Image.registered_extensions().get(Path(path).suffix.lower(), "PNG")
+    with atomic_writer(path) as f:
+        to_pil(image).save(f, format=file_format)
+
+
 def save_images(images: np.ndarray, folder: str | Path, prefix: str = "sample") -> list[Path]:
     """One PNG per (H, W, C) image of an (N, H, W, C) array; returns the paths."""
     folder = Path(folder)

@@ -1,24 +1,28 @@
 """A frozen copy of a generator to render from: of the live training run or of a checkpoint.
 
 The explorer never runs the module being trained (its weights change under it); it renders from a
-snapshot the training loop hands out between steps, or from a checkpoint.
+snapshot the training loop hands out between steps, or from a checkpoint. z families render from z
+(:meth:`GeneratorSnapshot.render`); translation families from a source image (:meth:`~GeneratorSnapshot.translate`).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from ganstudio.config import RunConfig
-from ganstudio.images import to_uint8
-from ganstudio.models.base import Family
 from ganstudio.checkpoint import load_generator
+from ganstudio.config import RunConfig
+from ganstudio.data.base import LABEL, SOURCE
+from ganstudio.data.pairs import source_channels
+from ganstudio.images import to_uint8
+from ganstudio.models.base import Family, Tensors, Z
+from ganstudio.models.noise import seeded_noise
 
 
 class ClassConditioned(nn.Module):
@@ -42,11 +46,13 @@ def _frozen(module: nn.Module) -> nn.Module:
 
 @dataclass(frozen=True)
 class GeneratorSnapshot:
-    """``generator`` maps z to images; for a conditional family it is bound to class ``label`` (change
-    it with :meth:`with_label`). ``encoder`` maps images to z where the family has one (the VAE)."""
+    """``generator`` maps z to images (``inputs`` == ("z",)); for a conditional family it is bound to
+    class ``label`` (change it with :meth:`with_label`). ``encoder`` maps images to z where the family
+    has one (the VAE). A translation family's generator maps a source image to an image (``inputs`` ==
+    ("source",)); ``fixed`` holds the run's fixed inputs (held-out sources and their targets)."""
 
     generator: nn.Module  # CPU, float32, eval mode, no gradients
-    latent_dim: int
+    latent_dim: int  # 0 without a z
     image_shape: tuple[int, int, int]  # (C, H, W)
     step: int
     source: str  # in words: "live training, step 1,300" or a checkpoint file name
@@ -55,29 +61,42 @@ class GeneratorSnapshot:
     class_names: tuple[str, ...] = ()  # conditional families' classes
     label: int | None = None  # the class the generator is bound to
     encoder: nn.Module | None = None
+    inputs: tuple[str, ...] = (Z,)  # what the generator reads
+    fixed: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # CPU, images in [-1, 1]
 
     @classmethod
-    def of_family(cls, family: Family, step: int, config: RunConfig) -> GeneratorSnapshot:
+    def of_family(cls, family: Family, step: int, config: RunConfig, fixed: Tensors | None = None) -> GeneratorSnapshot:
         """Copy ``family``'s generator now (call between training steps, on the training thread)."""
-        return cls._of(family, copy.deepcopy, step, f"live training, step {step:,}", config, None)
+        return cls._of(family, copy.deepcopy, step, f"live training, step {step:,}", config, None, fixed or {})
 
     @classmethod
     def from_checkpoint(cls, path: str | Path) -> GeneratorSnapshot:
         """Load a checkpoint's generator (run folder = its latest checkpoint; .json or .safetensors)."""
-        family, info, _ = load_generator(path, torch.device("cpu"))
+        family, info, fixed = load_generator(path, torch.device("cpu"))
         return cls._of(family, lambda module: module, info.step, f"{info.json_path.stem} (step {info.step:,})",
-                       RunConfig.from_dict(info.config), info.json_path)
+                       RunConfig.from_dict(info.config), info.json_path, fixed)
 
     @classmethod
     def _of(cls, family: Family, take, step: int, source: str, config: RunConfig,
-            checkpoint: Path | None) -> GeneratorSnapshot:
+            checkpoint: Path | None, fixed: Tensors) -> GeneratorSnapshot:
         generator = _frozen(take(family.generator))
-        label = 0 if family.takes_labels else None
+        label = 0 if family.takes(LABEL) else None
         if label is not None:
             generator = ClassConditioned(generator, label)
         encoder = _frozen(take(family.encoder)) if family.can_encode else None
-        return cls(generator, family.latent_dim, family.image_shape, step, source, config, checkpoint,
-                   family.class_names if family.takes_labels else (), label, encoder)
+        return cls(generator, family.latent_dim if family.takes(Z) else 0, family.image_shape, step, source, config,
+                   checkpoint, family.class_names if family.takes(LABEL) else (), label, encoder,
+                   family.generator_inputs, {name: t.detach().cpu() for name, t in fixed.items()})
+
+    @property
+    def translates(self) -> bool:
+        """Does the generator translate a source image (rather than draw from z)?"""
+        return SOURCE in self.inputs
+
+    @property
+    def source_channels(self) -> int:
+        """Channels of the source images a translation generator reads."""
+        return source_channels(self.config.data)
 
     def with_label(self, label: int) -> GeneratorSnapshot:
         """The same weights bound to another class (conditional families only)."""
@@ -96,8 +115,21 @@ class GeneratorSnapshot:
         return self.encoder(x).numpy().astype(np.float32)
 
     @torch.no_grad()
+    def translate(self, sources: np.ndarray, noise_seed: int = 0, batch_size: int = 64) -> np.ndarray:
+        """(N, H, W, C') uint8 sources of the model's size -> (N, H, W, C) uint8 outputs. Dropout noise
+        (pix2pix renders with it, as in the paper) comes from ``noise_seed``: the same seed, the same
+        output. Not thread-safe: one renderer per snapshot."""
+        if not self.translates:
+            raise ValueError("this model draws from z; it does not translate images")
+        x = torch.from_numpy(np.ascontiguousarray(sources, np.float32)).permute(0, 3, 1, 2) / 127.5 - 1.0
+        with seeded_noise(self.generator, noise_seed):
+            return to_uint8(torch.cat([self.generator(chunk).float() for chunk in x.split(batch_size)]))
+
+    @torch.no_grad()
     def images(self, z: np.ndarray | torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """(N, C, H, W) float32 in [-1, 1] for z (N, latent_dim)."""
+        if self.translates:
+            raise ValueError("this model translates images; it has no z")
         z = torch.as_tensor(np.asarray(z, np.float32)).reshape(-1, self.latent_dim)
         return torch.cat([self.generator(chunk).float() for chunk in z.split(batch_size)])
 

@@ -14,12 +14,24 @@ def _private_cache(tmp_path_factory):
     yield
 
 
+def paired_if_needed(family: str, size: int = 28) -> dict:
+    """Data settings a family can train on: translation families get faces paired with their edges, at
+    their smallest size when ``size`` is not theirs."""
+    from ganstudio.models import family_class
+
+    cls = family_class(family)
+    if "source" not in cls.needs:
+        return {"image_size": size}
+    return {"pair_from": "edges", "image_size": size if size in cls.image_sizes else cls.image_sizes[0]}
+
+
 def make_small_config(family: str = "gan", steps: int = 40, **train):
-    """A run that trains in seconds: 600 faces, batch 30, width 8 (conv families), CPU."""
+    """A run that trains in seconds: 600 faces (paired with their edges for translation families), batch
+    30, width 8 (conv families), CPU."""
     from ganstudio.config import RunConfig
 
     return RunConfig().replace(
-        data={"dataset": "faces", "num_images": 600},
+        data={"dataset": "faces", "num_images": 600, **paired_if_needed(family)},
         model={"family": family, "width": 8},
         train={"max_steps": steps, "batch_size": 30, "sample_every": 20, "checkpoint_every": 1000,
                "eval_every": 0, "device": "cpu", **train},

@@ -6,6 +6,7 @@ configured size and channel count.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from ganstudio.config import DataConfig
@@ -31,7 +32,11 @@ def list_datasets() -> dict[str, str]:
 def load_dataset(cfg: DataConfig) -> ImageSet:
     if cfg.dataset not in _DATASETS:
         raise DataError(f"unknown data set '{cfg.dataset}'; choose one of: {', '.join(_DATASETS)}")
-    return _DATASETS[cfg.dataset][0](cfg)
+    data = _DATASETS[cfg.dataset][0](cfg)
+    if cfg.pair_from is not None and data.sources is None:
+        from ganstudio.data.pairs import make_sources
+        data = dataclasses.replace(data, sources=make_sources(data.images, cfg.pair_from))
+    return data
 
 
 # Sources register themselves on import.

@@ -8,27 +8,45 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.errors import UserError
+from ganstudio.events import (
+    CheckpointSaved,
+    RunEnded,
+    RunStarted,
+    SamplesReport,
+    StatusMessage,
+    StepReport,
+    TrainingWarning,
+)
 from ganstudio.gui.controllers import BackgroundTasks, TrainingController
 from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.gui.widgets.loss_plot import MetricPlots
+from ganstudio.gui.widgets.progress_panel import ProgressPanel
 from ganstudio.gui.widgets.quality_panel import QualityPanel
 from ganstudio.gui.widgets.rollback_dialog import RollbackDialog
-from ganstudio.gui.widgets.progress_panel import ProgressPanel
 from ganstudio.gui.widgets.sample_panel import SamplePanel
 from ganstudio.gui.widgets.setup_form import SetupForm
 from ganstudio.gui.widgets.warnings_panel import WarningsPanel
 from ganstudio.images import image_grid, read_png, save_gif, save_png
-from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.models import family_class
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.engine import Trainer
-from ganstudio.events import (CheckpointSaved, RunEnded, RunStarted, SamplesReport, StatusMessage, StepReport,
-                                       TrainingWarning)
 from ganstudio.training.runs import RESUME, RunFolder
 
 SETTINGS_CONFIG_KEY = "setup/config"

@@ -20,7 +20,6 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from ganstudio.gui.workers import describe_error
 from ganstudio.snapshot import GeneratorSnapshot
 
-
 PRIORITY_CHANNEL = "image"
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ganstudio.images import image_grid
 from ganstudio.latent.attributes import AttributeModel, attribute_model_for
 from ganstudio.latent.directions import Direction, pca_directions, sefa_directions, supervised_directions
-from ganstudio.images import image_grid
-from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.latent.walks import traversal, traversal_strengths
+from ganstudio.snapshot import GeneratorSnapshot
 
 DISCOVERY_METHODS = {
     "sefa": "SeFa: from the weights of the layer that reads z (instant, no labels)",

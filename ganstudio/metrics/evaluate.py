@@ -19,11 +19,11 @@ import numpy as np
 import torch
 
 from ganstudio.data.faces import FACTOR_RANGES
-from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.metrics.features import FeatureNetwork
 from ganstudio.metrics.frechet import frechet_distance
 from ganstudio.metrics.kid import kernel_inception_distance
 from ganstudio.metrics.precision_recall import precision_recall
+from ganstudio.snapshot import GeneratorSnapshot
 
 HISTOGRAM_BINS = 20
 

@@ -21,9 +21,10 @@ import torch
 
 from ganstudio.config import DataConfig
 from ganstudio.data.base import ImageSet
-from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.metrics.evaluate import evaluate
 from ganstudio.metrics.features import FeatureNetwork, feature_network
+from ganstudio.metrics.translation import translation_quality
+from ganstudio.snapshot import GeneratorSnapshot
 
 
 class EvaluationCancelled(Exception):
@@ -36,13 +37,15 @@ class QualityEvaluator:
     ``note`` says which features are used when they are not the ones asked for."""
 
     def __init__(self, data_config: DataConfig, data: ImageSet, samples: int, features: str = "domain",
-                 seed: int = 0):
+                 seed: int = 0, held_out: ImageSet | None = None):
+        """``held_out``: translation families are measured on these pairs (up to ``samples`` of them)."""
         self.samples = samples
         self.features: FeatureNetwork | None = None  # set on the quality thread
         self.note: str | None = None
         self.pending_step: int | None = None  # the step being evaluated (or finished, not collected)
         self._setup_args = (data_config, data, features, seed)
         self._real: np.ndarray | None = None
+        self._pairs = None if held_out is None else (_hwc(held_out.sources[:samples]), _hwc(held_out.images[:samples]))
         self._prepare_error: BaseException | None = None
         self._ready = threading.Event()
         self._cancelled = threading.Event()
@@ -59,7 +62,7 @@ class QualityEvaluator:
             data_config, data, kind, seed = self._setup_args
             self.features, self.note = feature_network(kind, data_config, data, check=self._check)
             order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 2))[:self.samples]
-            self._real = data.images[order].permute(0, 2, 3, 1).numpy()
+            self._real = _hwc(data.images[order])
         except BaseException as e:  # noqa: BLE001  raised by wait_ready() and the next collect()
             self._prepare_error = self._result = e
             self._finished.set()
@@ -69,7 +72,10 @@ class QualityEvaluator:
         while (snapshot := self._jobs.get()) is not None:
             try:
                 start = time.perf_counter()
-                record = evaluate(snapshot, self._real, self.features, n=self.samples, check=self._check)
+                if self._pairs is None:
+                    record = evaluate(snapshot, self._real, self.features, n=self.samples, check=self._check)
+                else:
+                    record = translation_quality(snapshot, *self._pairs, self.features, check=self._check)
                 self._result = {"step": snapshot.step, "eval_seconds": round(time.perf_counter() - start, 3), **record}
             except EvaluationCancelled:
                 return
@@ -123,3 +129,7 @@ class QualityEvaluator:
         self._cancelled.set()
         self._jobs.put(None)
 
+
+def _hwc(images: torch.Tensor) -> np.ndarray:
+    """uint8 (N, C, H, W) tensor -> (N, H, W, C) array."""
+    return images.permute(0, 2, 3, 1).numpy()

@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganstudio.models.base import FamilyOption, MetricInfo
+from ganstudio.data.base import IMAGE, LABEL
+from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.two_networks import TwoNetworkFamily
 
 ADVERSARIAL_METRICS = (
@@ -81,7 +82,8 @@ class AdversarialFamily(TwoNetworkFamily):
         """D's logits (N, 1); conditional families pass the labels on."""
         return self.D(images)
 
-    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        real, labels = batch[IMAGE], batch.get(LABEL)
         n = real.shape[0]
         z = torch.randn(n, self.latent_dim, device=self.device)
         with self.autocast():

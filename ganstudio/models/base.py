@@ -1,7 +1,9 @@
 """The interface every GAN family implements, so the engine, CLI and GUI need no per-family code.
 
-A family owns its networks and optimisers and knows how one training step runs. It declares what it
-reports (``metrics``), whether it needs class labels, and its default hyper-parameters.
+A family owns its networks and optimisers and knows how one training step runs. It declares what a
+batch must hold (``needs``: named tensors, see ``ganstudio.data.base``), what its generator reads
+(``generator_inputs``: a latent z, a class, a source image), the run's fixed inputs and how its sample
+grid is laid out, what it reports (``metrics``), and its default hyper-parameters.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -17,7 +19,13 @@ import torch
 from torch import nn
 
 from ganstudio.config import DataConfig, ModelConfig, TrainConfig
+from ganstudio.data.base import IMAGE, LABEL, ImageSet
 from ganstudio.errors import ConfigError
+
+Z = "z"  # a generator input: (N, latent_dim) float32 from N(0, I)
+Tensors = Mapping[str, torch.Tensor]  # named tensors: a batch, a generator's inputs
+NEEDS_CLASSES = ("{name} is conditional and needs a data set with at least two classes: MNIST, Fashion-MNIST, "
+                 "faces, or an image folder with one sub-folder per class")
 
 
 @dataclass(frozen=True)
@@ -42,16 +50,6 @@ class FamilyOption:
     integer: bool = False
 
 
-@dataclass(frozen=True)
-class SampleGrid:
-    """How the fixed samples are laid out: ``count`` images in rows of ``columns``; conditional
-    families give each row one class (``labels`` (count,) int64), others None."""
-
-    count: int
-    columns: int
-    labels: torch.Tensor | None = None
-
-
 # TrainConfig fields a family may set its own defaults for (``Family.train_defaults``).
 FAMILY_TRAIN_FIELDS = ("batch_size", "lr_g", "lr_d", "beta1", "beta2")
 
@@ -60,6 +58,7 @@ class Family(ABC):
     """A GAN family bound to one image shape and device.
 
     Images are (N, C, H, W) float32 in [-1, 1]; latents are (N, latent_dim) float32 from N(0, I).
+    A batch holds the names in ``needs``; the generator's forward takes ``generator_inputs`` in order.
     """
 
     name: ClassVar[str]
@@ -67,7 +66,9 @@ class Family(ABC):
     metrics: ClassVar[tuple[MetricInfo, ...]]
     options: ClassVar[tuple[FamilyOption, ...]] = ()
     train_overrides: ClassVar[dict[str, float]] = {}  # the paper's optimiser settings, e.g. {"lr_g": 1e-4}
-    takes_labels: ClassVar[bool] = False
+    needs: ClassVar[frozenset[str]] = frozenset({IMAGE})
+    generator_inputs: ClassVar[tuple[str, ...]] = (Z,)
+    image_sizes: ClassVar[tuple[int, ...]] = (28, 32, 64)  # the sizes its networks are built for
     can_encode: ClassVar[bool] = False  # has an encoder: real image -> z
     channels_last: ClassVar[bool] = False  # conv families: NHWC batches are faster on CPUs and GPUs
     # The health monitor's "discriminator is winning" alarm: D's loss ("loss_d") below this for a while.
@@ -77,15 +78,32 @@ class Family(ABC):
     def __init__(self, data: DataConfig, model: ModelConfig, train: TrainConfig, device: torch.device | str):
         self.data_cfg, self.model_cfg, self.train_cfg = data, model, train
         self.device = torch.device(device)
+        if data.image_size not in self.image_sizes:
+            raise ConfigError(f"{self.name} is built for images of {', '.join(map(str, self.image_sizes))} px, "
+                              f"not {data.image_size}")
         self.image_shape = (data.channels, data.image_size, data.image_size)
         self.latent_dim = model.latent_dim
         default_width = self.default_width()
         self.width = (model.width or default_width) if default_width is not None else None
         self.settings = self.resolve_options(model.options)
         self.class_names = model.class_names
-        if self.takes_labels and len(self.class_names) < 2:
-            raise ConfigError(f"{self.name} is conditional and needs a data set with at least two classes: "
-                              "MNIST, Fashion-MNIST, faces, or an image folder with one sub-folder per class")
+        if self.takes(LABEL) and len(self.class_names) < 2:
+            raise ConfigError(NEEDS_CLASSES.format(name=self.name))
+
+    @classmethod
+    def takes(cls, name: str) -> bool:
+        """Does the generator read input ``name`` (``Z``, ``LABEL``, ``SOURCE``)?"""
+        return name in cls.generator_inputs
+
+    @classmethod
+    def missing_data(cls, provided: Iterable[str]) -> str | None:
+        """What a data set providing ``provided`` lacks for this family, in words; None when it fits."""
+        missing = cls.needs - set(provided)
+        if not missing:
+            return None
+        if missing == {LABEL}:
+            return NEEDS_CLASSES.format(name=cls.name)
+        return f"{cls.name} needs data with {', '.join(sorted(missing))}, which this data set does not provide"
 
     # -- helpers for subclasses ------------------------------------------------------------------------
 
@@ -144,14 +162,16 @@ class Family(ABC):
         """Named optimisers whose state a checkpoint holds."""
 
     @abstractmethod
-    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """One optimisation step on a batch; returns detached 0-dim metric tensors keyed like
-        ``metrics`` (left on the device: the engine syncs only when it reports)."""
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        """One optimisation step on a batch (the names in ``needs``, on the device); returns detached
+        0-dim metric tensors keyed like ``metrics`` (left on the device: the engine syncs only when it
+        reports)."""
 
     @property
     @abstractmethod
     def generator(self) -> nn.Module:
-        """The module that maps z (N, latent_dim) to images (N, C, H, W) in [-1, 1]."""
+        """The module that maps ``generator_inputs`` (e.g. z (N, latent_dim)) to images (N, C, H, W)
+        in [-1, 1]."""
 
     @property
     def encoder(self) -> nn.Module | None:
@@ -172,31 +192,66 @@ class Family(ABC):
     def load_training_state(self, state: dict[str, float]) -> None:
         """Restore what :meth:`training_state` returned."""
 
-    def sample_grid(self, num_samples: int) -> SampleGrid:
-        """The layout of the fixed samples: about ``num_samples`` images in a square grid."""
-        columns = max(1, math.isqrt(num_samples))
-        return SampleGrid(num_samples, columns)
+    # -- fixed inputs, rendering and the sample grid ----------------------------------------------
+
+    @classmethod
+    def held_out_size(cls, data_size: int, num_samples: int) -> int:
+        """How many items of the data to keep out of training for the fixed inputs and evaluations
+        (0: z families train on everything)."""
+        return 0
+
+    @classmethod
+    def split_data(cls, data: ImageSet, num_samples: int, seed: int) -> tuple[ImageSet, ImageSet | None]:
+        """(training data, held-out data or None): the same split for a run, its CLI and its explorer."""
+        count = cls.held_out_size(len(data), num_samples)
+        return data.split(count, seed) if count else (data, None)
+
+    def fixed_inputs(self, num_samples: int, generator: torch.Generator, held_out: Tensors) -> dict[str, torch.Tensor]:
+        """The run's fixed generator inputs for its sample grid (about ``num_samples`` items, CPU),
+        stored in every checkpoint. z families draw z with ``generator``; families that translate an
+        input pick from ``held_out`` (data kept out of training, as a batch: images in [-1, 1])."""
+        return self.fixed_inputs_from_z(self.sample_latent(num_samples, generator))
+
+    def fixed_inputs_from_z(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The fixed inputs around the fixed z (also how a checkpoint from before named inputs,
+        which stored only z, is read)."""
+        return {Z: z}
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """z ~ N(0, I): (n, latent_dim) float32 on the CPU (move it where it is needed)."""
         return torch.randn(n, self.latent_dim, generator=generator)
 
+    def rendering(self) -> contextlib.AbstractContextManager:
+        """The generator's mode while it renders: eval mode (restored afterwards)."""
+        return _eval_mode(self.generator)
+
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 256) -> torch.Tensor:
-        """Images (N, C, H, W) in [-1, 1] on the CPU for z (N, latent_dim) (and labels (N,) for
-        conditional families), in eval mode."""
-        g = self.generator
-        was_training = g.training
-        g.eval()
-        try:
-            out = []
-            for start in range(0, len(z), batch_size):
-                chunk = z[start:start + batch_size].to(self.device)
-                if self.takes_labels:
-                    chunk_labels = labels[start:start + batch_size].to(self.device)
-                    out.append(g(chunk, chunk_labels).float().cpu())
-                else:
-                    out.append(g(chunk).float().cpu())
-        finally:
-            g.train(was_training)
-        return torch.cat(out)
+    def render(self, inputs: Tensors, batch_size: int = 256) -> torch.Tensor:
+        """Images (N, C, H, W) in [-1, 1] on the CPU for the generator's inputs (each (N, ...); extra
+        names are ignored), in :meth:`rendering` mode."""
+        n = len(inputs[self.generator_inputs[0]])
+        with self.rendering():
+            return torch.cat([
+                self.generator(*(inputs[name][start:start + batch_size].to(self.device)
+                                 for name in self.generator_inputs)).float().cpu()
+                for start in range(0, n, batch_size)])
+
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """z families: images (N, C, H, W) in [-1, 1] on the CPU for z (N, latent_dim) (and labels (N,)
+        for conditional ones)."""
+        return self.render({Z: z} if labels is None else {Z: z, LABEL: labels})
+
+    def sample_tiles(self, inputs: Tensors, outputs: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The sample grid's tiles (M, C, H, W) in [-1, 1], row-major, and its number of columns:
+        by default the outputs in a square grid."""
+        return outputs, max(1, math.isqrt(len(outputs)))
+
+
+@contextlib.contextmanager
+def _eval_mode(module: nn.Module):
+    was_training = module.training
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train(was_training)

@@ -23,8 +23,9 @@ import math
 import torch
 from torch import nn
 
+from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
-from ganstudio.models.base import FamilyOption, MetricInfo
+from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.conv import AutoEncoder, ConvDecoder, elu
 from ganstudio.models.two_networks import TwoNetworkFamily
 
@@ -72,7 +73,8 @@ class BEGAN(TwoNetworkFamily):
     def load_training_state(self, state: dict[str, float]) -> None:
         self.k = torch.tensor(float(state.get("k_t", 0.0)), device=self.device)
 
-    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        real = batch[IMAGE]
         gamma, lambda_k = self.settings["gamma"], self.settings["lambda_k"]
         with self.autocast():
             fake = self.G(torch.randn(real.shape[0], self.latent_dim, device=self.device))

@@ -8,13 +8,16 @@ hidden map. The fakes of a step get the real batch's labels; the BCE objective i
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganstudio.data.base import IMAGE, LABEL
 from ganstudio.models import register_family
 from ganstudio.models.adversarial import AdversarialFamily
-from ganstudio.models.base import SampleGrid
+from ganstudio.models.base import Z
 from ganstudio.models.conv import ConvDecoder, ConvEncoder, dcgan_init_
 from ganstudio.models.dcgan import dcgan_default_width
 
@@ -50,7 +53,8 @@ class ProjectionDiscriminator(nn.Module):
 @register_family("cgan")
 class ConditionalGAN(AdversarialFamily):
     description = "class-conditional DCGAN: choose the class of each image (needs labelled data)"
-    takes_labels = True
+    needs = frozenset({IMAGE, LABEL})
+    generator_inputs = (Z, LABEL)
     channels_last = True
 
     def default_width(self) -> int:
@@ -77,9 +81,16 @@ class ConditionalGAN(AdversarialFamily):
     def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         return self.D(images, labels)
 
-    def sample_grid(self, num_samples: int) -> SampleGrid:
+    def fixed_inputs(self, num_samples, generator, held_out):
         """One row per class, as many columns as the square grid of ``num_samples`` would have
         (fewer with many classes: at most ~128 images)."""
         classes = len(self.class_names)
-        columns = max(1, min(super().sample_grid(num_samples).columns, 128 // classes))
-        return SampleGrid(classes * columns, columns, torch.arange(classes).repeat_interleave(columns))
+        columns = max(1, min(math.isqrt(num_samples), 128 // classes))
+        return self.fixed_inputs_from_z(self.sample_latent(classes * columns, generator))
+
+    def fixed_inputs_from_z(self, z):
+        columns = len(z) // len(self.class_names)
+        return {Z: z, LABEL: torch.arange(len(self.class_names)).repeat_interleave(columns)}
+
+    def sample_tiles(self, inputs, outputs):
+        return outputs, len(outputs) // len(self.class_names)

@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
-from ganstudio.models.base import FamilyOption, MetricInfo
+from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.conv import AutoEncoder, ConvDecoder, dcgan_init_, leaky_relu, relu
 from ganstudio.models.dcgan import dcgan_default_width
 from ganstudio.models.two_networks import TwoNetworkFamily
@@ -79,7 +80,8 @@ class EBGAN(TwoNetworkFamily):
         dcgan_init_(d)
         return d
 
-    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        real = batch[IMAGE]
         n = real.shape[0]
         with self.autocast():
             fake = self.G(torch.randn(n, self.latent_dim, device=self.device))

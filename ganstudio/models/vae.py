@@ -13,8 +13,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
-from ganstudio.models.base import Family, FamilyOption, MetricInfo
+from ganstudio.models.base import Family, FamilyOption, MetricInfo, Tensors
 from ganstudio.models.conv import ConvDecoder, ConvEncoder
 from ganstudio.models.dcgan import dcgan_default_width
 
@@ -66,7 +67,8 @@ class VAE(Family):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"vae": self.opt}
 
-    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        real = batch[IMAGE]
         self.opt.zero_grad(set_to_none=True)
         with self.autocast():
             mu, logvar = self.encoder_net(real).float().chunk(2, dim=1)

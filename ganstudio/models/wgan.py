@@ -16,8 +16,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
-from ganstudio.models.base import FamilyOption, MetricInfo
+from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.conv import ConvDecoder, ConvEncoder, Norm, dcgan_init_
 from ganstudio.models.dcgan import dcgan_default_width
 from ganstudio.models.two_networks import TwoNetworkFamily
@@ -71,7 +72,8 @@ class CriticFamily(TwoNetworkFamily):
     def load_training_state(self, state: dict[str, float]) -> None:
         self.critic_steps = int(state.get("critic_steps", 0))
 
-    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        real = batch[IMAGE]
         n = real.shape[0]
         with torch.no_grad(), self.autocast():
             fake = self.G(torch.randn(n, self.latent_dim, device=self.device))

@@ -19,22 +19,31 @@ from pathlib import Path
 
 import torch
 
+from ganstudio.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
-from ganstudio.data.batches import DeviceBatches
-from ganstudio.errors import RunError
-from ganstudio.latent.directions import SefaTracker
+from ganstudio.data.base import LABEL
+from ganstudio.data.batches import DeviceBatches, as_model_input
+from ganstudio.errors import ConfigError, RunError
+from ganstudio.events import (
+    CheckpointSaved,
+    QualityReport,
+    RunEnded,
+    RunStarted,
+    SamplesReport,
+    StatusMessage,
+    StepReport,
+    TrainingWarning,
+)
 from ganstudio.images import image_grid, save_png, to_uint8
-from ganstudio.snapshot import GeneratorSnapshot
+from ganstudio.latent.directions import SefaTracker
 from ganstudio.metrics.evaluator import QualityEvaluator
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.models import build_family, family_class
-from ganstudio.models.base import Family, SampleGrid
-from ganstudio.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
+from ganstudio.models.base import Family, Tensors, Z
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device
-from ganstudio.events import (CheckpointSaved, QualityReport, RunEnded, RunStarted, SamplesReport,
-                                       StatusMessage, StepReport, TrainingWarning)
 from ganstudio.training.runs import RunFolder
 
 
@@ -130,6 +139,10 @@ class Trainer:
             torch.set_num_threads(t.threads or DEFAULT_CPU_THREADS)
 
         data = load_dataset(cfg.data)
+        problem = family_class(cfg.model.family).missing_data(data.tensors())
+        if problem:
+            raise ConfigError(problem)
+        data, held = family_class(cfg.model.family).split_data(data, t.num_samples, t.seed)
         warnings = [TrainingWarning(0, "data", w) for w in data.warnings]
         batch_size = t.batch_size
         if len(data) < batch_size:
@@ -141,19 +154,19 @@ class Trainer:
         cfg = self.config = self._with_classes(cfg, data.class_names)
         torch.manual_seed(t.seed)
         family = self.family = build_family(cfg.data, cfg.model, t, device)
-        grid = family.sample_grid(t.num_samples)
-        sample_z = family.sample_latent(grid.count, generator=torch.Generator().manual_seed(t.seed + 1))
+        fixed = family.fixed_inputs(t.num_samples, torch.Generator().manual_seed(t.seed + 1),
+                                    as_model_input(held.tensors()) if held is not None else {})
         start_step = 0
         if self.checkpoint is not None:
             configured = _learning_rates(family)
-            info, sample_z = load_checkpoint(self.checkpoint, family, restore_rng=True)
+            info, fixed = load_checkpoint(self.checkpoint, family, restore_rng=True)
             start_step = info.step
             _set_learning_rates(family, configured)  # the config's (a rollback's lower ones, --lr-g)
             if self.change.seed is not None:
                 torch.manual_seed(self.change.seed)
         order_seed = t.seed if t.order_seed is None else t.order_seed
-        batches = DeviceBatches(data.images, data.labels if family.takes_labels else None, batch_size,
-                                device, order_seed, channels_last=family.channels_last)
+        batches = DeviceBatches({name: data.tensors()[name] for name in family.needs}, batch_size, device,
+                                order_seed, channels_last=family.channels_last)
         total = t.epochs * batches.steps_per_epoch
         if t.max_steps is not None:
             total = min(total, t.max_steps)
@@ -170,8 +183,8 @@ class Trainer:
                                d_loss_floor=family.winning_loss_floor)
         evaluator = None
         if t.eval_every:
-            evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed)
-        loop = _LoopState(self, family, batches, sample_z, grid, notify, health, start_step, total, evaluator, history)
+            evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed, held_out=held)
+        loop = _LoopState(self, family, batches, fixed, notify, health, start_step, total, evaluator, history)
         notify("on_start", RunStarted(self.run_folder.path, describe_device(device), start_step, total,
                                    batches.steps_per_epoch, tuple(m.key for m in family.metrics),
                                    self.change.describe() if self.checkpoint is not None else None))
@@ -182,7 +195,7 @@ class Trainer:
     @staticmethod
     def _with_classes(config: RunConfig, class_names: tuple[str, ...]) -> RunConfig:
         """A conditional family's config with the data's class names (checked against a resumed run's)."""
-        if not family_class(config.model.family).takes_labels:
+        if not family_class(config.model.family).takes(LABEL):
             return config
         if config.model.class_names and config.model.class_names != class_names:
             raise RunError(f"the data set's classes changed since this run started (now {len(class_names)}: "
@@ -209,19 +222,19 @@ def _change_record(change: BranchChange, t) -> dict:
 class _LoopState:
     """One session of the loop: timing, metric sums and the periodic work."""
 
-    def __init__(self, trainer: Trainer, family: Family, batches: DeviceBatches, sample_z: torch.Tensor,
-                 grid: SampleGrid, notify: _Broadcast, health: HealthMonitor, start_step: int, total: int,
+    def __init__(self, trainer: Trainer, family: Family, batches: DeviceBatches, fixed: Tensors,
+                 notify: _Broadcast, health: HealthMonitor, start_step: int, total: int,
                  evaluator: QualityEvaluator | None, fids: dict[int, float]):
         self.trainer, self.family, self.batches = trainer, family, batches
         self.run_folder = trainer.run_folder
         self.t = trainer.config.train
-        self.sample_z, self.grid, self.notify, self.health = sample_z, grid, notify, health
+        self.fixed, self.notify, self.health = fixed, notify, health  # fixed: the sample grid's inputs
         self.start_step, self.step, self.total = start_step, start_step, total
         self.sums: dict[str, torch.Tensor] = {}
         self.count = 0
         self.last_values: dict[str, float] = {}
         self.paused_s = 0.0
-        self.sefa = SefaTracker(family.latent_dim)
+        self.sefa = SefaTracker(family.latent_dim) if family.takes(Z) else None
         self.evaluator = evaluator
         self.fids = dict(fids)  # {step: FID} of the run's history and this session's evaluations
         # (value, its step, evaluations since); a resumed session counts evaluations since from 0.
@@ -253,8 +266,7 @@ class _LoopState:
             if control.stop_requested:
                 reason = "stopped"
                 break
-            real, labels = self.batches.batch(self.step)
-            self._accumulate(self.family.train_step(real, labels))
+            self._accumulate(self.family.train_step(self.batches.batch(self.step)))
             self.step += 1
             self._serve_snapshot(control)
             now = time.perf_counter()
@@ -297,7 +309,7 @@ class _LoopState:
 
     def _serve_snapshot(self, control: TrainingControl) -> None:
         if control.take_snapshot_request():
-            self.notify("on_snapshot", GeneratorSnapshot.of_family(self.family, self.step, self.trainer.config))
+            self.notify("on_snapshot", GeneratorSnapshot.of_family(self.family, self.step, self.trainer.config, self.fixed))
 
     # -- metrics ----------------------------------------------------------------------------------
 
@@ -407,7 +419,8 @@ class _LoopState:
         """Hand a snapshot to the quality thread (skipped while it is busy: the cost stays bounded)."""
         if self.evaluator is None:
             return False
-        submitted = self.evaluator.submit(GeneratorSnapshot.of_family(self.family, self.step, self.trainer.config))
+        snapshot = GeneratorSnapshot.of_family(self.family, self.step, self.trainer.config, self.fixed)
+        submitted = self.evaluator.submit(snapshot)
         if submitted:
             self.evaluated_step = self.step
         return submitted
@@ -451,15 +464,18 @@ class _LoopState:
     # -- periodic work ----------------------------------------------------------------------------
 
     def _samples(self) -> None:
-        images = to_uint8(self.family.generate(self.sample_z, self.grid.labels))
+        outputs = self.family.render(self.fixed)
+        tiles, columns = self.family.sample_tiles(self.fixed, outputs)
         path = self.run_folder.sample_path(self.step)
-        save_png(image_grid(images, columns=self.grid.columns), path)
-        report = SamplesReport(self.step, images, path, self._track_sefa())
+        save_png(image_grid(to_uint8(tiles), columns=columns), path)
+        report = SamplesReport(self.step, to_uint8(outputs), path, self._track_sefa())
         self.notify("on_samples", report)
         for warning in self.health.observe_samples(report):
             self.notify("on_warning", warning)
 
     def _track_sefa(self) -> dict[str, float]:
+        if self.sefa is None:
+            return {}
         try:
             record = self.sefa.record(self.family.generator, self.step)
         except ValueError:  # a generator without a layer that reads z directly
@@ -471,7 +487,7 @@ class _LoopState:
         """Save (the caller has checked the weights are finite) and prune, keeping the best evaluated one."""
         path = save_checkpoint(self.run_folder.checkpoints_dir, self.family, step=self.step,
                                epoch=self.step // self.batches.steps_per_epoch,
-                               config=self.trainer.config.to_dict(), sample_z=self.sample_z)
+                               config=self.trainer.config.to_dict(), fixed_inputs=self.fixed)
         best = self.run_folder.best_checkpoint(self.fids)
         self.run_folder.prune_checkpoints(self.t.keep_checkpoints, protect=best[0] if best else None)
         self.notify("on_checkpoint", CheckpointSaved(self.step, path))

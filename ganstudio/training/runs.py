@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ganstudio.checkpoint import checkpoint_name, latest_checkpoint
 from ganstudio.config import RunConfig
 from ganstudio.errors import ConfigError, RunError
 from ganstudio.fileio import atomic_write_text, remove_stale_temp_files
-from ganstudio.checkpoint import checkpoint_name, latest_checkpoint
 
 _STEP_FILE = re.compile(r"step_(\d+)\.")
 RESUME = "resume"  # the "event" of a resume record

@@ -8,13 +8,20 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+from ganstudio.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    load_generator,
+    read_checkpoint_info,
+    read_tensors,
+)
 from ganstudio.errors import CheckpointError
-from ganstudio.checkpoint import (latest_checkpoint, load_checkpoint, load_generator, read_checkpoint_info,
-                                          read_tensors)
 from ganstudio.training.engine import Trainer
 from ganstudio.training.runs import RunFolder
 
@@ -95,7 +102,7 @@ SAVER = textwrap.dedent("""
     folder = Path(sys.argv[1])
     step = 1
     while True:
-        save_checkpoint(folder, family, step=step, epoch=0, config=cfg.to_dict(), sample_z=torch.zeros(4, 100))
+        save_checkpoint(folder, family, step=step, epoch=0, config=cfg.to_dict(), fixed_inputs={"z": torch.zeros(4, 100)})
         step += 1
         with torch.no_grad():
             for p in family.generator.parameters():
@@ -153,3 +160,26 @@ def test_sigkill_during_save_leaves_previous_checkpoint_loadable(tmp_path, targe
     (tmp_path / "config.json").write_text("{}")
     RunFolder.open(tmp_path)
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")]
+
+
+@pytest.mark.parametrize("family", ["dcgan", "cgan"])
+def test_runs_from_checkpoint_format_1_open_sample_and_resume(tmp_path, family):
+    """tests/data/format1 holds runs written by ganstudio before named inputs (format 1: only sample_z
+    stored). They load with the same fixed inputs (their saved grid is reproduced bit for bit) and resume;
+    the new checkpoint is format 2."""
+    import shutil
+
+    from ganstudio.images import image_grid, read_png, to_uint8
+
+    run = shutil.copytree(Path(__file__).parent.parent / "data" / "format1" / family, tmp_path / family)
+    loaded, info, fixed = load_generator(run, torch.device("cpu"))
+    assert info.meta["format_version"] == 1 and info.step == 4
+    assert set(fixed) == ({"z", "label"} if family == "cgan" else {"z"})
+    outputs = loaded.render(fixed)
+    tiles, columns = loaded.sample_tiles(fixed, outputs)
+    assert np.array_equal(image_grid(to_uint8(tiles), columns), read_png(run / "samples" / "step_0000004.png"))
+
+    ended = Trainer.resume(run, train_overrides={"max_steps": 6}).run()
+    assert ended.reason == "finished" and ended.step == 6
+    resumed = read_checkpoint_info(run)
+    assert resumed.meta["format_version"] == 2 and resumed.step == 6

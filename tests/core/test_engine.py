@@ -85,9 +85,9 @@ def test_resume_continues_exactly(tmp_path, small_config, family):
 def test_checkpoint_reproduces_samples(tmp_path, small_config):
     trainer = Trainer(small_config("dcgan", steps=30), out=tmp_path)
     trainer.run()
-    family, info, sample_z = load_generator(trainer.run_folder.path, torch.device("cpu"))
+    family, info, fixed = load_generator(trainer.run_folder.path, torch.device("cpu"))
     assert info.step == 30
-    torch.testing.assert_close(family.generate(sample_z), trainer.family.generate(sample_z), rtol=0, atol=0)
+    torch.testing.assert_close(family.render(fixed), trainer.family.render(fixed), rtol=0, atol=0)
 
 
 def test_pause_and_stop_take_effect_within_a_step(tmp_path, small_config):
@@ -119,8 +119,8 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, small_config, m
     real_step = MLPGAN.train_step
     calls = {"n": 0}
 
-    def step_that_diverges(self, real, labels=None):
-        metrics = real_step(self, real, labels)
+    def step_that_diverges(self, batch):
+        metrics = real_step(self, batch)
         calls["n"] += 1
         if calls["n"] > 25:
             metrics["loss_d"] = torch.tensor(float("nan"))

@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import paired_if_needed
+
 from ganstudio.config import RunConfig
+from ganstudio.data.pairs import source_channels
 from ganstudio.data import load_dataset
 from ganstudio.errors import ConfigError
 from ganstudio.latent.directions import sefa_directions
@@ -26,7 +29,7 @@ def faces_classes() -> tuple[str, ...]:
 def config_for(family: str, steps: int = 40, size: int = 28, channels: int = 1, **train) -> RunConfig:
     """The family's own training defaults, on faces, on the CPU, width 16."""
     return RunConfig().replace(
-        data={"dataset": "faces", "num_images": 3000, "image_size": size, "channels": channels},
+        data={"dataset": "faces", "num_images": 3000, "channels": channels, **paired_if_needed(family, size)},
         model={"family": family, "width": 16},
         train={**family_class(family).train_defaults(), "max_steps": steps, "epochs": 1000, "device": "cpu",
                "sample_every": 10**6, "checkpoint_every": 10**6, "eval_every": 0, **train})
@@ -35,16 +38,24 @@ def config_for(family: str, steps: int = 40, size: int = 28, channels: int = 1, 
 @pytest.mark.parametrize("size,channels", [(28, 1), (64, 3)])
 @pytest.mark.parametrize("name", list(list_families()))
 def test_family_reports_what_it_declares_at_both_sizes(name, size, channels):
+    """Whatever a family needs and reads, it trains on a batch of those names, reports its metrics and
+    renders its fixed inputs into images of the data's shape."""
     cfg = config_for(name, size=size, channels=channels).replace(model={"width": 8, "class_names": faces_classes()})
     family = build_family(cfg.data, cfg.model, cfg.train, torch.device("cpu"))
-    real = torch.rand(6, channels, size, size) * 2 - 1
-    labels = torch.arange(6) % len(faces_classes())
+    size = cfg.data.image_size
+    available = {"image": torch.rand(6, channels, size, size) * 2 - 1,
+                 "label": torch.arange(6) % len(faces_classes()),
+                 "source": torch.rand(6, source_channels(cfg.data), size, size) * 2 - 1}
+    batch = {name: available[name] for name in family.needs}
     for _ in range(2):
-        metrics = family.train_step(real, labels)
+        metrics = family.train_step(batch)
     assert set(metrics) == {m.key for m in family.metrics}
     assert all(v.ndim == 0 and torch.isfinite(v) for v in metrics.values())
-    images = family.generate(torch.randn(3, 100), labels[:3])
-    assert images.shape == (3, channels, size, size) and images.abs().max() <= 1
+    fixed = family.fixed_inputs(3, torch.Generator().manual_seed(0), held_out=batch)
+    images = family.render(fixed)
+    assert images.shape == (len(images), channels, size, size) and len(images) >= 3 and images.abs().max() <= 1
+    tiles, columns = family.sample_tiles(fixed, images)
+    assert tiles.shape[1:] == images.shape[1:] and len(tiles) % columns == 0
     assert set(family.train_defaults()) == {"batch_size", "lr_g", "lr_d", "beta1", "beta2"}
 
 
@@ -208,7 +219,7 @@ def test_dcgan_without_instance_noise_takes_the_tutorials_step():
     real = torch.rand(8, 1, 28, 28) * 2 - 1
     for step in range(3):
         torch.manual_seed(step)
-        family.train_step(real)
+        family.train_step({"image": real})
         torch.manual_seed(step)
         fake = G(torch.randn(8, 100))
         opt_d.zero_grad()

@@ -10,8 +10,20 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
-                               QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.gui.render_service import RenderService
@@ -22,14 +34,13 @@ from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
 from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.gui.widgets.z_sliders import ZSliders
-from ganstudio.latent.directions import (SEFA_METRICS, Direction, fit_direction, load_directions,
-                                         save_directions)
+from ganstudio.images import mp4_encoder, save_gif, save_mp4, save_png
+from ganstudio.latent.directions import SEFA_METRICS, Direction, fit_direction, load_directions, save_directions
 from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
 from ganstudio.latent.encoding import image_from_file, random_data_image
 from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
-from ganstudio.images import mp4_encoder, save_gif, save_mp4, save_png
-from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.latent.walks import traversal, traversal_strengths
+from ganstudio.snapshot import GeneratorSnapshot
 
 CANDIDATES = 16
 LIVE = "live"

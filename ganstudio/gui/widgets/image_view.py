@@ -7,7 +7,6 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-
 BACKGROUND = QColor(38, 38, 40)  # dark and neutral: samples of any palette stand out
 PLACEHOLDER = QColor(170, 170, 175)
 

@@ -1,13 +1,14 @@
-"""The Quality tab: FID, KID, precision/recall and coverage curves from the evaluations the engine
-runs every N steps, labelled with the feature network they were measured in, and what each costs."""
+"""The Quality tab: FID, KID, precision/recall and coverage curves (translation models: L1, PSNR, SSIM
+on held-out pairs and FID) from the evaluations the engine runs every N steps, labelled with the
+feature network they were measured in, and what each costs."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from ganstudio.events import QualityReport
 from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.models.base import MetricInfo
-from ganstudio.events import QualityReport
 
 EMPTY = ("Sample quality is measured every N steps while training ('Quality every' in the run setup); the "
          "first evaluation waits a few seconds while a feature network trains on the data, once.")
@@ -23,6 +24,10 @@ def quality_metrics(keys: list[str], features: str) -> tuple[MetricInfo, ...]:
             infos.append(MetricInfo(key, "KID × 1000", f"KID × 1000 — {features} (lower is better)"))
         elif key.startswith(("precision_", "recall_")):
             infos.append(MetricInfo(key, key.split("_")[0], "precision (fidelity) and recall (coverage)"))
+        elif key == "heldout_l1":
+            infos.append(MetricInfo(key, "L1", "L1 to the targets of held-out pairs (lower is better)"))
+        elif key in ("psnr", "ssim"):
+            infos.append(MetricInfo(key, key.upper(), f"{key.upper()} on held-out pairs (higher is better)"))
         elif key.startswith("coverage_") or key == "class_coverage":
             infos.append(MetricInfo(key, key.removeprefix("coverage_").replace("_", " "),
                                     "coverage of the data's factors or classes (1 = as in the data)"))

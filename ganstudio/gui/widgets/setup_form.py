@@ -8,13 +8,25 @@ from __future__ import annotations
 import numpy as np
 import torch
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ganstudio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from ganstudio.data import list_datasets
-from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.family_options import FamilyOptionsBox
+from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.models import family_class, list_families
 from ganstudio.training.device import describe_device
 

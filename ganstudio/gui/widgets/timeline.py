@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from ganstudio.images import read_png
 
-
 _read_png = lru_cache(maxsize=64)(read_png)  # scrubbing back and forth re-reads nothing
 
 

@@ -1,0 +1,97 @@
+"""pix2pix against the same U-Net trained on L1 alone, for the same CPU time (issue 13, section 5).
+
+    python tests/benchmarks/bench_pix2pix.py [--minutes 5] [--task edges grey] [--grid resources/pix2pix.png]
+
+Faces at 32 px, RGB, 10,000 images (1,000 pairs held out). For each task (edges -> face, grey -> colour)
+two runs of ``--minutes`` each: pix2pix as the paper has it, and ``adversarial_weight=0`` (the same
+network, data and optimiser; G's loss is λ·L1 alone). On the held-out pairs it prints L1, PSNR, SSIM, the
+domain FID of the outputs against the targets, the outputs' mean saturation against the targets', and
+the Pearson r between the attribute model's yaw of the outputs and of the targets. Targets: FID ratio
+pix2pix / L1 ≤ 0.7 with PSNR within 2 dB (edges); saturation within 20 % of the targets' (grey); yaw
+r ≥ 0.9 (edges). ``--grid`` writes the two models' held-out grids side by side (input | output | target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganstudio.config import RunConfig
+from ganstudio.data import load_dataset
+from ganstudio.images import image_grid, save_png, to_uint8
+from ganstudio.latent.attributes import attribute_model_for
+from ganstudio.metrics.features import domain_features
+from ganstudio.metrics.translation import translate_all, translation_quality
+from ganstudio.snapshot import GeneratorSnapshot
+from ganstudio.training.engine import Trainer
+
+
+def config(task: str, minutes: float, l1_only: bool) -> RunConfig:
+    return RunConfig().replace(
+        data={"dataset": "faces", "num_images": 10_000, "image_size": 32, "channels": 3, "pair_from": task},
+        model={"family": "pix2pix", "width": None, "options": {"adversarial_weight": 0.0} if l1_only else {}},
+        train={"batch_size": 16, "epochs": 1000, "max_minutes": minutes, "device": "cpu", "sample_every": 10**6,
+               "checkpoint_every": 10**6, "eval_every": 0})
+
+
+def saturation(images: np.ndarray) -> float:
+    """Mean HSV saturation of (N, H, W, 3) uint8 images."""
+    x = images.astype(np.float32) / 255
+    high, low = x.max(-1), x.min(-1)
+    return float(np.where(high > 0, (high - low) / np.maximum(high, 1e-6), 0).mean())
+
+
+def measure(task: str, minutes: float, l1_only: bool, out: Path) -> dict:
+    cfg = config(task, minutes, l1_only)
+    trainer = Trainer(cfg, out=out, report_interval_s=1.0)
+    ended = trainer.run()
+    snapshot = GeneratorSnapshot.from_checkpoint(trainer.run_folder.path)
+    data = load_dataset(cfg.data)
+    train, held = trainer.family.split_data(data, cfg.train.num_samples, cfg.train.seed)
+    sources, targets = (t.permute(0, 2, 3, 1).numpy() for t in (held.sources, held.images))
+    values = translation_quality(snapshot, sources, targets, domain_features(cfg.data, train))
+    outputs = translate_all(snapshot, sources)
+    model = attribute_model_for(cfg.data, train)
+    yaw = model.names.index("yaw")
+    to_float = lambda x: torch.from_numpy(x).permute(0, 3, 1, 2).float() / 127.5 - 1  # noqa: E731
+    r = np.corrcoef(model.predict(to_float(outputs))[:, yaw], model.predict(to_float(targets))[:, yaw])[0, 1]
+    fixed = snapshot.fixed
+    tiles, columns = trainer.family.sample_tiles(fixed, trainer.family.render(fixed))
+    return {**values, "steps": ended.step, "saturation": saturation(outputs), "target_saturation": saturation(targets),
+            "yaw_r": float(r), "grid": image_grid(to_uint8(tiles), columns)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--task", nargs="+", default=["edges", "grey"], choices=("edges", "grey", "blur", "downscale"))
+    parser.add_argument("--grid", type=Path, help="write the edges task's grids side by side here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for task in args.task:
+            start = time.perf_counter()
+            p2p = measure(task, args.minutes, False, Path(tmp))
+            l1 = measure(task, args.minutes, True, Path(tmp))
+            print(f"\n{task} -> face, 32 px RGB, {args.minutes:g} min each ({time.perf_counter() - start:.0f} s):")
+            print(f"{'':>10} {'steps':>6} {'L1':>6} {'PSNR':>6} {'SSIM':>6} {'FID':>7} {'sat.':>6} {'yaw r':>6}")
+            for name, r in (("pix2pix", p2p), ("L1 only", l1)):
+                print(f"{name:>10} {r['steps']:>6} {r['heldout_l1']:>6.3f} {r['psnr']:>6.2f} {r['ssim']:>6.3f} "
+                      f"{r['fid_domain']:>7.2f} {r['saturation']:>6.3f} {r['yaw_r']:>6.3f}")
+            print(f"targets: saturation {p2p['target_saturation']:.3f}; FID ratio pix2pix / L1 "
+                  f"{p2p['fid_domain'] / l1['fid_domain']:.2f} (target <= 0.7); PSNR difference "
+                  f"{l1['psnr'] - p2p['psnr']:+.2f} dB (target within 2); saturation pix2pix / targets "
+                  f"{p2p['saturation'] / p2p['target_saturation']:.2f}, L1 only / targets "
+                  f"{l1['saturation'] / l1['target_saturation']:.2f} (target within 0.8-1.2)")
+            if args.grid and task == args.task[0]:
+                gap = np.full((p2p["grid"].shape[0], 12, 3), 255, np.uint8)
+                save_png(np.concatenate([p2p["grid"], gap, l1["grid"]], axis=1), args.grid)
+                print(f"wrote {args.grid} (left: pix2pix, right: L1 only)")
+
+
+if __name__ == "__main__":
+    main()

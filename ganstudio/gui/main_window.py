@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -66,9 +67,13 @@ def branch_label(record: dict) -> str | None:
 
 
 def preview_grid(data_config) -> np.ndarray:
-    """Up to 16 real images of a data set as one 2-row grid (runs in a worker thread)."""
-    images = load_dataset(data_config).images[:16].permute(0, 2, 3, 1).numpy()
-    return image_grid(images, columns=8, padding=1)
+    """Up to 16 real images of a data set as one 2-row grid; paired data: 8 inputs above their images
+    (runs in a worker thread)."""
+    data = load_dataset(data_config)
+    images = data.images[:16]
+    if data.sources is not None:
+        images = torch.cat([data.sources[:8].expand(-1, images.shape[1], -1, -1), images[:8]])
+    return image_grid(images.permute(0, 2, 3, 1).numpy(), columns=8, padding=1)
 
 
 class MainWindow(QMainWindow):
@@ -368,6 +373,7 @@ class MainWindow(QMainWindow):
     def _begin(self, config: RunConfig, run: RunFolder | None) -> None:
         self.run_config, self.run_folder = config, run
         self.samples.clear()
+        self.samples.show_family(family_class(config.model.family))
         self.plots.set_metrics(family_class(config.model.family).metrics)
         self.quality.clear()
         self.explore.set_sefa_history([])

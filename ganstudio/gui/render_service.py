@@ -1,6 +1,7 @@
 """Latest-wins rendering off the GUI thread (the pattern of stylegan3's AsyncRenderer).
 
-Each ``request(channel, codes)`` gets a stamp. The render thread keeps only the newest request per
+Each ``request(channel, inputs)`` gets a stamp: z codes for a z model, source images (a sketch) for a
+translation model. The render thread keeps only the newest request per
 channel (a slider drag sends many; only the last matters) and renders the "image" channel first, so
 the main view stays quick while strips and grids catch up. The service drops results older than the
 newest one already shown on their channel and emits ``ready(channel, images)``.
@@ -31,13 +32,13 @@ class _RenderThread(QThread):
         super().__init__()
         self.setObjectName("explorer-render")
         self._lock = threading.Condition()
-        self._pending: dict[str, tuple[int, np.ndarray]] = {}
+        self._pending: dict[str, tuple[int, np.ndarray, int]] = {}
         self._snapshot: GeneratorSnapshot | None = None
         self._stopping = False
 
-    def submit(self, channel: str, stamp: int, codes: np.ndarray) -> None:
+    def submit(self, channel: str, stamp: int, inputs: np.ndarray, noise_seed: int) -> None:
         with self._lock:
-            self._pending[channel] = (stamp, codes)  # replaces an older request of this channel
+            self._pending[channel] = (stamp, inputs, noise_seed)  # replaces an older request of this channel
             self._lock.notify()
 
     def set_snapshot(self, snapshot: GeneratorSnapshot | None) -> None:
@@ -58,18 +59,19 @@ class _RenderThread(QThread):
                 if self._stopping:
                     return
                 channel = PRIORITY_CHANNEL if PRIORITY_CHANNEL in self._pending else next(iter(self._pending))
-                stamp, codes = self._pending.pop(channel)
+                stamp, inputs, noise_seed = self._pending.pop(channel)
                 snapshot = self._snapshot
             if snapshot is None:
                 continue
             try:
-                self.rendered.emit(channel, stamp, snapshot.render(codes))
+                images = snapshot.translate(inputs, noise_seed) if snapshot.translates else snapshot.render(inputs)
+                self.rendered.emit(channel, stamp, images)
             except Exception as e:  # noqa: BLE001 - e.g. codes of another latent size mid-switch
                 self.failed.emit(describe_error(e))
 
 
 class RenderService(QObject):
-    """``request(channel, codes)`` -> later ``ready(channel, images)`` with the newest result only."""
+    """``request(channel, inputs)`` -> later ``ready(channel, images)`` with the newest result only."""
 
     ready = Signal(str, object)  # channel, (N, H, W, C) uint8
     failed = Signal(str)
@@ -91,10 +93,13 @@ class RenderService(QObject):
         if snapshot is not None and not self._thread.isRunning() and not self._closed:
             self._thread.start()
 
-    def request(self, channel: str, codes: np.ndarray) -> int:
-        """Render codes (N, latent_dim) on ``channel``; returns the request's stamp."""
+    def request(self, channel: str, inputs: np.ndarray, noise_seed: int = 0) -> int:
+        """Render on ``channel``: z codes (N, latent_dim), or (N, H, W, C) uint8 source images for a
+        translation model (with its dropout noise from ``noise_seed``). Returns the request's stamp."""
         self._stamp += 1
-        self._thread.submit(channel, self._stamp, np.array(codes, np.float32, ndmin=2))
+        inputs = np.asarray(inputs)
+        inputs = inputs.copy() if inputs.dtype == np.uint8 else np.array(inputs, np.float32, ndmin=2)
+        self._thread.submit(channel, self._stamp, inputs, noise_seed)
         return self._stamp
 
     @Slot(str, int, object)

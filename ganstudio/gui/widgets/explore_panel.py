@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,6 +34,7 @@ from ganstudio.gui.widgets.direction_list import DirectionList
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
 from ganstudio.gui.widgets.loss_plot import MetricPlots
+from ganstudio.gui.widgets.sketch_panel import SketchPanel
 from ganstudio.gui.widgets.z_sliders import ZSliders
 from ganstudio.images import mp4_encoder, save_gif, save_mp4, save_png
 from ganstudio.latent.directions import SEFA_METRICS, Direction, fit_direction, load_directions, save_directions
@@ -176,18 +178,23 @@ class ExplorePanel(QWidget):
         self.tools.addTab(self.interpolation, "Interpolate")
         self.tools.addTab(self.emergence, "Over training")
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.tools)
-        splitter.setSizes([620, 520])
+        self.latent_body = QSplitter(Qt.Orientation.Horizontal)
+        self.latent_body.addWidget(left)
+        self.latent_body.addWidget(self.tools)
+        self.latent_body.setSizes([620, 520])
+        self.sketch = SketchPanel(self.renderer)  # for models that translate an image (pix2pix)
+        self.body = QStackedWidget()
+        self.body.addWidget(self.latent_body)
+        self.body.addWidget(self.sketch)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.body, 1)
         self._follow_timer = QTimer(self)
 
     def _connect(self) -> None:
         self.renderer.ready.connect(self._on_rendered)
         self.renderer.failed.connect(self.message)
+        self.sketch.message.connect(self.message)
         self.source.activated.connect(self._on_source_chosen)
         self.conditioning.label_chosen.connect(self._choose_label)
         self.conditioning.encode_requested.connect(self._encode)
@@ -292,7 +299,18 @@ class ExplorePanel(QWidget):
 
     @Slot(object)
     def set_snapshot(self, snapshot: GeneratorSnapshot) -> None:
-        """Render from ``snapshot`` from now on; the codes and directions stay if the latent size fits."""
+        """Render from ``snapshot`` from now on; the codes and directions stay if the latent size fits.
+        A model that translates images gets the sketch pad instead of the z tools."""
+        if snapshot.translates:
+            self.snapshot = snapshot
+            self.conditioning.show_for(snapshot)
+            self.renderer.set_snapshot(snapshot)
+            self.source_label.setText(f"Rendering from: {snapshot.source}")
+            self._show_source()
+            self.body.setCurrentWidget(self.sketch)
+            self.sketch.set_snapshot(snapshot)
+            return
+        self.body.setCurrentWidget(self.latent_body)
         fresh = self.snapshot is None or snapshot.latent_dim != self.state.latent_dim
         if snapshot.label is not None and self.label_choice < len(snapshot.class_names):
             snapshot = snapshot.with_label(self.label_choice)

@@ -1,4 +1,6 @@
-"""The run-setup panel: data set (with a preview of real images), family, sizes, optimiser and device.
+"""The run-setup panel: data set (with a preview of real images, or of input/image pairs), family,
+sizes, optimiser and device. Rows a family cannot use are hidden: the latent size for a family without
+z, the paired input for a family that needs none; image sizes are the family's.
 
 Its values are a :class:`RunConfig` and start at its defaults.
 """
@@ -23,13 +25,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganstudio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from ganstudio.config import IMAGE_SIZES, PAIR_TRANSFORMS, DataConfig, ModelConfig, RunConfig, TrainConfig
 from ganstudio.data import list_datasets
+from ganstudio.data.base import SOURCE
 from ganstudio.gui.widgets.family_options import FamilyOptionsBox
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.models import family_class, list_families
+from ganstudio.models.base import Z
 from ganstudio.training.device import describe_device
 
+PAIR_LABELS = {"edges": "its edges (a line drawing)", "grey": "its grey version (colourise)",
+               "blur": "a blurred copy (deblur)", "downscale": "a 4× smaller copy (upscale)"}
 ROOT_HINTS = {"folder": "folder of images", "mnist": "torchvision root (optional)",
               "fashion-mnist": "torchvision root (optional)"}
 
@@ -86,8 +92,13 @@ class SetupForm(QWidget):
         root_row.addWidget(self.browse)
         self.labels = QCheckBox("sub-folders are classes")
         self.image_size = QComboBox()
-        for size in (28, 32, 64):
+        for size in IMAGE_SIZES:
             self.image_size.addItem(f"{size} × {size}", size)
+        self.pair_from = QComboBox()
+        for name in PAIR_TRANSFORMS:
+            self.pair_from.addItem(PAIR_LABELS[name], name)
+        self.pair_from.setToolTip("Image-to-image families learn to make each image from an input; the input is "
+                                  "made from the image by this transform")
         self.channels = QComboBox()
         self.channels.addItem("grey", 1)
         self.channels.addItem("RGB", 3)
@@ -136,9 +147,11 @@ class SetupForm(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self._forms: dict[str, QFormLayout] = {}
         for title, rows in (
             ("Data", [("Data set", self.dataset), ("Location", root_row), ("", self.labels),
-                      ("Image size", self.image_size), ("Channels", self.channels), ("Real images", self.preview)]),
+                      ("Image size", self.image_size), ("Channels", self.channels), ("Input made from", self.pair_from),
+                      ("Real images", self.preview)]),
             ("Model", [("Family", self.family), ("Latent size", self.latent_dim), ("Width", self.width)]),
             ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size), ("G learning rate", self.lr_g),
                           ("D learning rate", self.lr_d), ("Adam β1", self.beta1), ("Adam β2", self.beta2),
@@ -147,7 +160,7 @@ class SetupForm(QWidget):
                           ("Device", self.device), ("Seed", self.seed)]),
         ):
             group = QGroupBox(title)
-            form = QFormLayout(group)
+            form = self._forms[title] = QFormLayout(group)
             for label, field in rows:
                 form.addRow(label, field)
             layout.addWidget(group)
@@ -160,7 +173,7 @@ class SetupForm(QWidget):
         self.browse.clicked.connect(self._choose_folder)
         self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
         self.family.activated.connect(self._on_family_chosen)
-        for box in (self.dataset, self.image_size, self.channels):
+        for box in (self.dataset, self.image_size, self.channels, self.pair_from):
             box.currentIndexChanged.connect(self._preview_timer.start)
         self.root.editingFinished.connect(self._preview_timer.start)
         self.labels.toggled.connect(self._preview_timer.start)
@@ -173,7 +186,8 @@ class SetupForm(QWidget):
         root = self.root.text().strip() or None
         return RunConfig(
             data=DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
-                            channels=self.channels.currentData(), root=root, labels=self.labels.isChecked()),
+                            channels=self.channels.currentData(), root=root, labels=self.labels.isChecked(),
+                            pair_from=self._pair_from()),
             model=ModelConfig(family=self.family.currentData(), latent_dim=self.latent_dim.value(),
                               width=self.width.value() or None, options=self.family_options.values()),
             train=TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
@@ -186,8 +200,12 @@ class SetupForm(QWidget):
 
     def set_config(self, config: RunConfig) -> None:
         d, m, t = config.data, config.model, config.train
-        for box, value in ((self.dataset, d.dataset), (self.image_size, d.image_size), (self.channels, d.channels),
-                           (self.family, m.family), (self.device, t.device), (self.eval_features, t.eval_features)):
+        for box, value in ((self.dataset, d.dataset), (self.family, m.family)):
+            box.setCurrentIndex(max(0, box.findData(value)))
+        self._show_family_rows()
+        for box, value in ((self.image_size, d.image_size), (self.channels, d.channels),
+                           (self.pair_from, d.pair_from or PAIR_TRANSFORMS[0]), (self.device, t.device),
+                           (self.eval_features, t.eval_features)):
             index = box.findData(value)
             if index >= 0:
                 box.setCurrentIndex(index)
@@ -212,6 +230,27 @@ class SetupForm(QWidget):
                          ("beta1", self.beta1), ("beta2", self.beta2)):
             box.setValue(defaults[key])
         self.family_options.show_family(name)
+        self._show_family_rows()
+        self._preview_timer.start()
+
+    def _show_family_rows(self) -> None:
+        """Rows and sizes for the chosen family: latent size only with a z, the paired input only for a
+        family that translates, the image sizes it is built for (the nearest one kept)."""
+        cls = family_class(self.family.currentData())
+        self._forms["Model"].setRowVisible(self.latent_dim, cls.takes(Z))
+        self._forms["Data"].setRowVisible(self.pair_from, SOURCE in cls.needs)
+        current = self.image_size.currentData()
+        self.image_size.blockSignals(True)
+        self.image_size.clear()
+        for size in cls.image_sizes:
+            self.image_size.addItem(f"{size} × {size}", size)
+        self.image_size.blockSignals(False)
+        nearest = min(cls.image_sizes, key=lambda size: abs(size - (current or 0)))
+        self.image_size.setCurrentIndex(self.image_size.findData(nearest))
+
+    def _pair_from(self) -> str | None:
+        """The paired-input transform when the family needs pairs, else None."""
+        return self.pair_from.currentData() if SOURCE in family_class(self.family.currentData()).needs else None
 
     # -- preview ------------------------------------------------------------------------------------
 
@@ -227,7 +266,7 @@ class SetupForm(QWidget):
     def _request_preview(self) -> None:
         data = DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
                           channels=self.channels.currentData(), root=self.root.text().strip() or None,
-                          labels=self.labels.isChecked(), num_images=16)
+                          labels=self.labels.isChecked(), num_images=16, pair_from=self._pair_from())
         self.preview.set_placeholder("loading…")
         self.preview_requested.emit(data)
 

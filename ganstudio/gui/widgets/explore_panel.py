@@ -304,7 +304,6 @@ class ExplorePanel(QWidget):
         if snapshot.translates:
             self.snapshot = snapshot
             self.conditioning.show_for(snapshot)
-            self.renderer.set_snapshot(snapshot)
             self.source_label.setText(f"Rendering from: {snapshot.source}")
             self._show_source()
             self.body.setCurrentWidget(self.sketch)

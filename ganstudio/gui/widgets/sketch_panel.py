@@ -112,6 +112,7 @@ class SketchPanel(QWidget):
         """Render from ``snapshot``; the drawing stays when the input shape is the same."""
         first = self.snapshot is None or self._shape(self.snapshot) != self._shape(snapshot)
         self.snapshot = snapshot
+        self.renderer.set_snapshot(snapshot)
         self.pad.set_model_shape(snapshot.image_shape[1], snapshot.source_channels)
         sources = snapshot.fixed.get(SOURCE)
         self.held_out.set_images(to_uint8(sources) if sources is not None else np.zeros((0, 1, 1, 1), np.uint8))

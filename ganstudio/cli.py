@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dataset", choices=list(datasets), help="data set (default: faces). " +
                    "; ".join(f"{n}: {d}" for n, d in datasets.items()))
     g.add_argument("--data-root", metavar="DIR",
-                   help="image folder (folder data set), or torchvision root (MNIST files in DIR/MNIST/raw/)")
+                   help="image folder (folder data set), paired folder (pairs: A/ and B/, or side-by-side "
+                        "images), or torchvision root (MNIST files in DIR/MNIST/raw/)")
     g.add_argument("--image-size", type=int, choices=IMAGE_SIZES,
                    help="image size in pixels (default: 28; pix2pix: 32 to 256)")
     g.add_argument("--channels", type=int, choices=(1, 3), help="1 grey or 3 RGB (default: 1)")

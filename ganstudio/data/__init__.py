@@ -40,6 +40,6 @@ def load_dataset(cfg: DataConfig) -> ImageSet:
 
 
 # Sources register themselves on import.
-from ganstudio.data import faces, folder, torchvision_sets  # noqa: E402,F401
+from ganstudio.data import faces, folder, paired_folder, torchvision_sets  # noqa: E402,F401
 
 __all__ = ["DataError", "ImageSet", "list_datasets", "load_dataset", "register_dataset"]

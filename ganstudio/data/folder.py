@@ -25,7 +25,7 @@ from ganstudio.data.cache import cache_key, load_arrays, save_arrays
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 # Only these decoders may run, whatever a file's extension claims (no EPS/Ghostscript and the like).
 # Multi-picture JPEGs (MPO, from some cameras) open through the JPEG decoder.
-_FORMATS = ("PNG", "JPEG", "WEBP", "BMP")
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP")
 _CACHE_KIND = "folder"
 _CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
 _MAX_NAMED = 5  # skipped files named in the warning before "and N more"
@@ -62,8 +62,8 @@ def load_folder(cfg: DataConfig) -> ImageSet:
     labels: (N,) int64 index of each image's first-level sub-folder when ``cfg.labels``, else None.
     warnings: one sentence naming the skipped (empty, damaged, non-image) files, if any.
     """
-    root = _check_root(cfg.root)
-    files = _list_images(root)
+    root = check_root(cfg.root)
+    files = list_images(root)
     if not files:
         raise DataError(
             f"The folder {root} contains no png, jpg, jpeg, webp or bmp images; choose a folder with images."
@@ -88,7 +88,7 @@ def load_folder(cfg: DataConfig) -> ImageSet:
         if len(images) == 0:
             raise DataError(
                 f"None of the {len(skipped)} image files in {root} could be read "
-                f"({_name_list(skipped)}; first problem: {first_error}); "
+                f"({name_list(skipped)}; first problem: {first_error}); "
                 "they are empty, damaged or not images."
             )
         arrays = {"images": images.numpy(), "skipped": np.array(skipped, dtype=str)}
@@ -101,7 +101,7 @@ def load_folder(cfg: DataConfig) -> ImageSet:
         what = "file that is empty, damaged or not an image" if len(skipped) == 1 else (
             "files that are empty, damaged or not images"
         )
-        warnings = (f"Skipped {len(skipped)} {what}: {_name_list(skipped)}.",)
+        warnings = (f"Skipped {len(skipped)} {what}: {name_list(skipped)}.",)
     return ImageSet(
         images=images,
         labels=labels,
@@ -114,7 +114,7 @@ def load_folder(cfg: DataConfig) -> ImageSet:
 # --- listing -----------------------------------------------------------------------------------------
 
 
-def _check_root(root: str | None) -> Path:
+def check_root(root: str | None) -> Path:
     if not root:
         raise DataError("No image folder was given; choose a folder with images.")
     path = Path(root).expanduser()
@@ -125,7 +125,7 @@ def _check_root(root: str | None) -> Path:
     return path.resolve()
 
 
-def _list_images(root: Path) -> list[_File]:
+def list_images(root: Path) -> list[_File]:
     """Every image file under ``root`` (recursive, hidden files and folders left out), sorted by relative
     path. Symlinked folders are followed once each; unreadable folders are passed over."""
     found: list[_File] = []
@@ -163,7 +163,7 @@ def _classes(files: list[_File], root: Path) -> tuple[tuple[str, ...], dict[str,
     if loose:
         raise DataError(
             f"With labels on, every image must sit in a sub-folder of {root} named after its class "
-            f"(one sub-folder per class), but {len(loose)} are directly in it ({_name_list(loose)})."
+            f"(one sub-folder per class), but {len(loose)} are directly in it ({name_list(loose)})."
         )
     class_names = tuple(sorted({f.rel.split("/", 1)[0] for f in files}))
     index = {name: i for i, name in enumerate(class_names)}
@@ -232,8 +232,8 @@ def load_image(path: str | Path, size: int, channels: int) -> np.ndarray:
     Raises DataError with the reason when it cannot be read."""
     path = Path(path)
     try:
-        with Image.open(path, formats=_FORMATS) as img:
-            return _prepare(img, size, channels)
+        with Image.open(path, formats=IMAGE_FORMATS) as img:
+            return prepare_image(img, size, channels)
     except Exception as e:  # noqa: BLE001  any decoder failure means "cannot use this file"
         raise DataError(f"cannot read {path.name} as an image ({type(e).__name__}: {e})") from None
 
@@ -243,13 +243,13 @@ def _decode_file(f: _File, size: int, channels: int) -> np.ndarray | str:
     if f.size == 0:
         return "empty file"
     try:
-        with Image.open(f.path, formats=_FORMATS) as img:
-            return _prepare(img, size, channels)
+        with Image.open(f.path, formats=IMAGE_FORMATS) as img:
+            return prepare_image(img, size, channels)
     except Exception as e:  # noqa: BLE001  any failure of a third-party decoder means "skip this file"
         return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
-def _prepare(img: Image.Image, size: int, channels: int) -> np.ndarray:
+def prepare_image(img: Image.Image, size: int, channels: int) -> np.ndarray:
     """Open image -> (channels, size, size) uint8: upright, on white, grey/RGB, centre square, resized."""
     mode = "L" if channels == 1 else "RGB"
     # JPEG: let the decoder scale down by 1/2..1/8 (DCT scaling) while the short side stays >= 2*size.
@@ -319,7 +319,7 @@ def _from_cache(key: str, cfg: DataConfig) -> tuple[torch.Tensor, torch.Tensor |
     )
 
 
-def _name_list(names: list[str]) -> str:
+def name_list(names: list[str]) -> str:
     """'a, b, c' or 'a, b, c, d, e and 7 more'."""
     shown = ", ".join(names[:_MAX_NAMED])
     return shown if len(names) <= _MAX_NAMED else f"{shown} and {len(names) - _MAX_NAMED} more"

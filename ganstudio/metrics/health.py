@@ -2,6 +2,9 @@
 
 - Discriminator winning: D's loss stays near 0 (D(x) ~ 1, D(G(z)) ~ 0) for many steps, so G gets
   almost no gradient (Goodfellow et al. 2014, sec. 3; Arjovsky & Bottou, arXiv 1701.04862).
+- G ignores D (translation, e.g. pix2pix): the weighted adversarial term is under 2 % of G's loss and
+  not falling for many steps, so λ·L1 does all the work and the outputs turn out as blurry as L1 alone
+  makes them (Isola et al. 2016, section 4.2).
 - Diverging (the BCE objective): a loss stays above ``loss_ceiling`` (25: D's logits beyond ±25, where
   a sigmoid is 1e-11 from 0 or 1), i.e. the learning rate is far too high; the run goes on, unlike a NaN.
 - Mode collapse: the fixed-z samples look alike; their mean pairwise distance falls far below that of
@@ -22,6 +25,9 @@ import numpy as np
 from ganstudio.events import QualityReport, SamplesReport, StepReport, TrainingWarning
 
 
+WINNING_ADVICE = "Try a lower discriminator learning rate, a smaller discriminator, or a WGAN-GP family."
+
+
 def mean_pairwise_distance(images: np.ndarray) -> float:
     """Mean L2 distance between all pairs of (N, H, W, C) uint8 images, scaled to [0, 1] pixels."""
     x = images.reshape(len(images), -1).astype(np.float64) / 255.0
@@ -37,7 +43,10 @@ class HealthMonitor:
     def __init__(self, real_diversity: float, d_loss_floor: float | None = 0.05, winning_steps: int = 300,
                  collapse_ratio: float = 0.3, warmup_steps: int = 400, stall_evaluations: int = 5,
                  oscillation_window: int = 6, loss_ceiling: float = 25.0, diverging_steps: int = 100,
-                 narrow_coverage: float = 0.35):
+                 narrow_coverage: float = 0.35, winning_advice: str = WINNING_ADVICE,
+                 loss_weights: tuple[float, float] | None = None, ignored_share: float = 0.02):
+        """``loss_weights``: (adversarial weight, L1 weight λ) of a translation family's G loss; with them
+        the monitor watches the share of the adversarial term in ``loss_g_adv`` and ``l1``."""
         self.real_diversity = real_diversity
         self.stall_evaluations, self.oscillation_window = stall_evaluations, oscillation_window
         self._fids: list[tuple[int, float]] = []
@@ -49,6 +58,9 @@ class HealthMonitor:
         self._low_since: int | None = None
         self.loss_ceiling, self.diverging_steps = loss_ceiling, diverging_steps
         self._high_since: int | None = None
+        self.winning_advice = winning_advice
+        self.loss_weights, self.ignored_share = loss_weights, ignored_share
+        self._ignored_since: tuple[int, float] | None = None  # (step, adversarial loss then)
         self._active: set[str] = set()
         self.cleared: list[tuple[int, str]] = []  # (step, kind): a warned condition that no longer holds
 
@@ -64,19 +76,19 @@ class HealthMonitor:
         return [TrainingWarning(step, kind, message)]
 
     def observe_step(self, report: StepReport) -> list[TrainingWarning]:
+        warnings = self._observe_ignored_discriminator(report)
         loss_d = report.metrics.get("loss_d")
         if loss_d is None or self.d_loss_floor is None:
-            return []
+            return warnings
         if loss_d < self.d_loss_floor:
             self._low_since = report.step if self._low_since is None else self._low_since
         else:
             self._low_since = None
         winning = self._low_since is not None and report.step - self._low_since >= self.winning_steps
-        warnings = self._once(
+        warnings += self._once(
             "discriminator_winning", winning, report.step,
             f"The discriminator is winning: its loss has stayed near 0 for {report.step - (self._low_since or 0)} "
-            "steps, so the generator gets almost no signal to learn from. Try a lower discriminator "
-            "learning rate, a smaller discriminator, or a WGAN-GP family.")
+            f"steps, so the generator gets almost no signal to learn from. {self.winning_advice}")
         # The BCE losses of a healthy run stay below ~10; above the ceiling D's logits have run away.
         loss = max(loss_d, report.metrics.get("loss_g", 0.0))
         if loss > self.loss_ceiling:
@@ -90,6 +102,25 @@ class HealthMonitor:
             "so the discriminator's outputs have run off and the images saturate. The learning rates are far "
             "too high: lower them (e.g. ×0.1) and restart, or roll back to an earlier checkpoint.")
         return warnings
+
+    def _observe_ignored_discriminator(self, report: StepReport) -> list[TrainingWarning]:
+        adversarial, l1 = report.metrics.get("loss_g_adv"), report.metrics.get("l1")
+        if self.loss_weights is None or adversarial is None or l1 is None or not self.loss_weights[0]:
+            return []  # adversarial weight 0: L1 alone on purpose
+        w_adv, w_l1 = self.loss_weights
+        share = w_adv * adversarial / max(w_adv * adversarial + w_l1 * l1, 1e-12)
+        if share >= self.ignored_share or report.step < self.warmup_steps:
+            self._ignored_since = None
+        elif self._ignored_since is None:
+            self._ignored_since = (report.step, adversarial)
+        since = self._ignored_since
+        ignored = since is not None and report.step - since[0] >= self.winning_steps and adversarial >= 0.9 * since[1]
+        return self._once(
+            "generator_ignores_discriminator", ignored, report.step,
+            f"The generator ignores the discriminator: the adversarial term is {share:.1%} of its loss and has "
+            f"not fallen for {report.step - since[0] if since else 0} steps, so the L1 term does all the work and "
+            "the outputs will be as blurry as L1 alone makes them. Lower the L1 weight λ (the paper: 100) or "
+            "raise the adversarial weight.")
 
     def observe_samples(self, report: SamplesReport) -> list[TrainingWarning]:
         if report.step < self.warmup_steps or len(report.images) < 4 or self.real_diversity <= 0:

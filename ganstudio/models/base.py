@@ -178,6 +178,11 @@ class Family(ABC):
         """Families with ``can_encode``: images (N, C, H, W) in [-1, 1] -> z (N, latent_dim)."""
         return None
 
+    def health_options(self) -> dict[str, object]:
+        """Keyword arguments for the health monitor beyond ``winning_loss_floor`` (e.g. a translation
+        family's loss weights and its advice when D wins)."""
+        return {}
+
     def architecture(self) -> dict[str, object]:
         """What a checkpoint must match to be loaded into this family (written to its JSON)."""
         channels, size, _ = self.image_shape

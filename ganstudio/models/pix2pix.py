@@ -152,6 +152,11 @@ class Pix2Pix(TwoNetworkFamily):
         """A tenth of the data, at least 16 and at most 1,000 pairs, for the grid and the evaluations."""
         return min(max(16, data_size // 10), 1000, data_size // 2)
 
+    def health_options(self) -> dict[str, object]:
+        return {"loss_weights": (self.settings["adversarial_weight"], self.settings["l1_weight"]),
+                "winning_advice": "Try a lower discriminator learning rate or a higher L1 weight λ, so that G's "
+                                  "outputs stay close enough to the targets for D to be fooled."}
+
     def default_width(self) -> int:
         return 32 if self.image_shape[1] <= 64 else 64
 

@@ -180,7 +180,7 @@ class Trainer:
             history = self.run_folder.fids()
         real = data.images[torch.randperm(len(data), generator=torch.Generator().manual_seed(t.seed))[:t.num_samples]]
         health = HealthMonitor(real_diversity=mean_pairwise_distance(real.permute(0, 2, 3, 1).numpy()),
-                               d_loss_floor=family.winning_loss_floor)
+                               d_loss_floor=family.winning_loss_floor, **family.health_options())
         evaluator = None
         if t.eval_every:
             evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed, held_out=held)

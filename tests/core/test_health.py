@@ -113,3 +113,23 @@ def test_narrow_samples_need_low_factor_coverage_where_it_is_measured():
     assert [w.kind for step in (1, 2) for w in monitor.observe_quality(QualityReport(step, classes, "domain", 0.5))] == [
         "narrow_samples"]
 
+
+
+def translation_report(step, adversarial, l1):
+    return StepReport(step, 0.0, 10_000, {"loss_d": 0.5, "loss_g_adv": adversarial, "l1": l1}, 100.0, 1.0, None)
+
+
+def test_a_generator_that_ignores_its_discriminator_is_named_and_l1_alone_on_purpose_is_not():
+    """pix2pix's healthy default: adversarial ~1.5 next to 100·L1 ~20 (7 %). With λ = 1000 the adversarial
+    term is 0.7 % of G's loss; flat for 300 steps after the warm-up, that is "G ignores D"."""
+    healthy = HealthMonitor(real_diversity=1.0, loss_weights=(1.0, 100.0))
+    assert not [w for s in range(0, 2000, 10) for w in healthy.observe_step(translation_report(s, 1.5, 0.2))]
+    ignoring = HealthMonitor(real_diversity=1.0, loss_weights=(1.0, 1000.0))
+    warnings = [w for s in range(0, 2000, 10) for w in ignoring.observe_step(translation_report(s, 1.5, 0.2))]
+    assert [w.kind for w in warnings] == ["generator_ignores_discriminator"] and warnings[0].step == 700
+    assert "L1 weight" in warnings[0].message
+    learning = HealthMonitor(real_diversity=1.0, loss_weights=(1.0, 1000.0))  # G answers D: the term falls
+    assert not [w for s in range(0, 2000, 10)
+                for w in learning.observe_step(translation_report(s, 1.5 * 0.999 ** s, 0.2))]
+    on_purpose = HealthMonitor(real_diversity=1.0, loss_weights=(0.0, 100.0))
+    assert not [w for s in range(0, 2000, 10) for w in on_purpose.observe_step(translation_report(s, 5.0, 0.2))]

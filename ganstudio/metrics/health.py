@@ -24,7 +24,6 @@ import numpy as np
 
 from ganstudio.events import QualityReport, SamplesReport, StepReport, TrainingWarning
 
-
 WINNING_ADVICE = "Try a lower discriminator learning rate, a smaller discriminator, or a WGAN-GP family."
 
 

@@ -21,8 +21,8 @@ from ganstudio.config import RunConfig
 from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.gui.widgets.explore_panel import ExplorePanel
 from ganstudio.latent.discover import discover_directions
-from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.models import build_family
+from ganstudio.snapshot import GeneratorSnapshot
 
 CONFIGS = {
     "MLP GAN 28x28 grey": RunConfig(),

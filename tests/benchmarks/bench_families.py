@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 
 import torch
+from bench_train import engine_images_per_s
 
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.models import family_class, list_families
 from ganstudio.training.device import select_device
-
-from bench_train import engine_images_per_s
 
 SIZES = {"28 px grey": ({"image_size": 28, "channels": 1}, 150), "64 px RGB": ({"image_size": 64, "channels": 3}, 25)}
 

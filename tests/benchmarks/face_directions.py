@@ -26,8 +26,8 @@ from ganstudio.data.faces import FACTOR_RANGES
 from ganstudio.latent.attributes import attribute_model_for
 from ganstudio.latent.directions import Direction, pca_directions, sefa_directions
 from ganstudio.latent.discover import attribute_directions
-from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.latent.walks import traversal, traversal_strengths
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.engine import Trainer
 
 

@@ -7,9 +7,19 @@ import pytest
 import torch
 from torch import nn
 
-from ganstudio.latent.directions import (Direction, DirectionsError, apply_directions, direction_stability,
-                                         fit_direction, latent_projection, load_directions, pca_directions,
-                                         save_directions, sefa_directions, supervised_directions)
+from ganstudio.latent.directions import (
+    Direction,
+    DirectionsError,
+    apply_directions,
+    direction_stability,
+    fit_direction,
+    latent_projection,
+    load_directions,
+    pca_directions,
+    save_directions,
+    sefa_directions,
+    supervised_directions,
+)
 from ganstudio.latent.walks import interpolation_path, lerp, slerp, traversal, traversal_strengths
 from ganstudio.models.conv import ConvDecoder
 from ganstudio.models.gan import MLPGenerator

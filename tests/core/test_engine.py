@@ -6,13 +6,13 @@ import types
 import pytest
 import torch
 
+from ganstudio.checkpoint import load_generator
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.images import to_uint8
 from ganstudio.metrics.features import domain_features
 from ganstudio.models import list_families
 from ganstudio.models.gan import MLPGAN
-from ganstudio.checkpoint import load_generator
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.engine import Trainer, TrainerCallback
 from ganstudio.training.runs import RunFolder

@@ -6,17 +6,16 @@ from functools import cache
 import numpy as np
 import pytest
 import torch
-
 from conftest import paired_if_needed
 
 from ganstudio.config import RunConfig
-from ganstudio.data.pairs import source_channels
 from ganstudio.data import load_dataset
+from ganstudio.data.pairs import source_channels
 from ganstudio.errors import ConfigError
-from ganstudio.latent.directions import sefa_directions
 from ganstudio.images import to_uint8
-from ganstudio.snapshot import GeneratorSnapshot
+from ganstudio.latent.directions import sefa_directions
 from ganstudio.models import build_family, family_class, list_families
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.engine import Trainer
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.events import QualityReport, SamplesReport, StepReport
+from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 
 
 def report(step, loss_d):

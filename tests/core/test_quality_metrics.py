@@ -126,10 +126,10 @@ def test_a_collapsed_generator_gets_low_recall_and_a_warning():
     from torch import nn
 
     from ganstudio.config import RunConfig
-    from ganstudio.snapshot import GeneratorSnapshot
+    from ganstudio.events import QualityReport
     from ganstudio.metrics.evaluate import evaluate
     from ganstudio.metrics.health import HealthMonitor
-    from ganstudio.events import QualityReport
+    from ganstudio.snapshot import GeneratorSnapshot
 
     config = RunConfig().replace(data={"num_images": 3000})
     images = load_dataset(config.data).images
@@ -159,8 +159,8 @@ def test_class_coverage_of_labelled_data(tmp_path):
     from torch import nn
 
     from ganstudio.config import RunConfig
-    from ganstudio.snapshot import GeneratorSnapshot
     from ganstudio.metrics.evaluate import evaluate
+    from ganstudio.snapshot import GeneratorSnapshot
 
     faces = load_dataset(DataConfig(num_images=600)).images[:, 0].numpy()
     dark, light = faces[:300] // 3, 255 - (255 - faces[300:]) // 3

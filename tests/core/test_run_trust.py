@@ -9,11 +9,11 @@ import types
 import numpy as np
 import torch
 
+from ganstudio.checkpoint import load_generator
 from ganstudio.cli import main
 from ganstudio.data import load_dataset
 from ganstudio.latent.attributes import train_attribute_model
 from ganstudio.metrics.features import train_feature_autoencoder
-from ganstudio.checkpoint import load_generator
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.engine import BranchChange, Trainer, TrainerCallback
 from ganstudio.training.runs import RunFolder

@@ -241,9 +241,9 @@ def window(qtbot, tmp_path, errors):
 
 
 def test_exploring_while_training_runs(qtbot, window, errors):
+    from conftest import make_small_config
     from PySide6.QtCore import Qt
 
-    from conftest import make_small_config
     from ganstudio.training.device import DEFAULT_CPU_THREADS
 
     window.setup.set_config(make_small_config(steps=100_000).replace(train={"max_steps": None, "epochs": 1000}))

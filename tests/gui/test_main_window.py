@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import QEvent, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ganstudio.checkpoint import load_generator
 from ganstudio.config import RunConfig
 from ganstudio.gui.main_window import MainWindow
-from ganstudio.checkpoint import load_generator
 from ganstudio.training.engine import Trainer
 from ganstudio.training.runs import RunFolder
 

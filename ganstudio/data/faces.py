@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ganstudio.config import DataConfig
 from ganstudio.data import register_dataset
@@ -47,6 +48,8 @@ FACTOR_RANGES: dict[str, tuple[float, float]] = {
     "skin_tone": (0.0, 1.0), "hair_color": (0.0, 1.0), "hair_length": (0.0, 1.0),
 }
 DRAWING_VERSION = 2  # bump whenever the drawing changes: cached data sets are then redrawn
+OUTLINE_VERSION = 1  # the same for the outline drawings (``pair_from="edges"``)
+OUTLINE_THRESHOLD, OUTLINE_RAMP = 4.0, 24.0  # 2×2 grey range (of 255) where a line starts, and becomes black
 MAX_YAW, MAX_PITCH = 0.8, 0.4  # radians at yaw, pitch = ±1
 CHUNK_PIXELS = 1 << 18  # pixels per chunk: a (chunk, S, S) float32 array is 1 MiB
 MAX_THREADS = 4
@@ -76,13 +79,33 @@ def make_faces(n: int, size: int, channels: int, seed: int) -> tuple[np.ndarray,
     return render_faces(factors, size, channels, rng), factors
 
 
+def make_face_outlines(n: int, size: int, seed: int) -> np.ndarray:
+    """Line drawings of exactly the faces ``make_faces(n, size, ·, seed)`` draws (the same factors and
+    nuisances): every part's outline, black on white, (n, 1, size, size) uint8 — the input of the
+    "edges -> face" pairs, drawn from the geometry rather than found in the picture."""
+    rng = np.random.default_rng(seed)
+    return render_outlines(sample_factors(n, rng), size, rng)
+
+
+def render_outlines(factors: dict[str, np.ndarray], size: int, rng: np.random.Generator | None) -> np.ndarray:
+    """The outlines of the faces ``render_faces`` draws from the same arguments: each part painted in
+    its own flat grey, then a line wherever neighbouring pixels differ (the 2×2 range; anti-aliased
+    boundaries give soft lines). (N, 1, size, size) uint8."""
+    parts = F.pad(torch.from_numpy(render_faces(factors, size, 1, rng, flat_parts=True)).float(), (0, 1, 0, 1),
+                  mode="replicate")
+    spread = F.max_pool2d(parts, 2, 1) + F.max_pool2d(-parts, 2, 1)
+    line = ((spread - OUTLINE_THRESHOLD) / OUTLINE_RAMP).clamp(0, 1)
+    return (255 * (1 - line)).round().to(torch.uint8).numpy()
+
+
 def render_faces(factors: dict[str, np.ndarray], size: int, channels: int,
-                 rng: np.random.Generator | None) -> np.ndarray:
+                 rng: np.random.Generator | None, flat_parts: bool = False) -> np.ndarray:
     """Draw one face per entry of the factor arrays (name -> (N,), clipped to ``FACTOR_RANGES``).
 
     ``rng`` draws the nuisances (background, shirt, head jitter), so the same factors with an rng in
     the same state give the same pictures; None draws no nuisances: centred heads of the standard
-    size on one fixed background, e.g. to see what a single factor does.
+    size on one fixed background, e.g. to see what a single factor does. ``flat_parts`` paints every
+    part in its own flat grey instead of its colours (for ``render_outlines``).
     Returns (N, channels, size, size) uint8."""
     missing = [name for name in FACTOR_NAMES if name not in factors]
     if missing:
@@ -97,6 +120,10 @@ def render_faces(factors: dict[str, np.ndarray], size: int, channels: int,
     if any(len(value) != n for value in f.values()):
         raise ValueError("all factor arrays must have the same length")
     params = _layout(f, _sample_nuisances(n, rng), size, channels)
+    if flat_parts:
+        colours = sorted(key for key in params if key.startswith("c_"))
+        for i, key in enumerate(colours):
+            params[key] = np.full((n, channels), (i + 1) / (len(colours) + 1), np.float32)
     out = np.empty((n, channels, size, size), np.uint8)
     chunk = max(1, CHUNK_PIXELS // (size * size))
     starts = range(0, n, chunk)
@@ -368,7 +395,8 @@ def _draw_chunk(p: dict[str, np.ndarray], size: int, out: np.ndarray) -> None:
 @register_dataset("faces", "built-in procedurally drawn faces with known factors (yaw, pitch, smile, ...); "
                            "no download")
 def load_faces(cfg: DataConfig) -> ImageSet:
-    """``cfg.num_images`` faces (default 60,000 up to 32 px, else 20,000), drawn once and cached."""
+    """``cfg.num_images`` faces (default 60,000 up to 32 px, else 20,000), drawn once and cached; with
+    ``pair_from="edges"`` their exact line drawings as sources (the other transforms are generic)."""
     n = cfg.num_images or (60_000 if cfg.image_size <= 32 else 20_000)
     key = cache_key(version=DRAWING_VERSION, n=n, size=cfg.image_size, channels=cfg.channels, seed=cfg.seed)
     arrays = load_arrays("faces", key)
@@ -383,8 +411,21 @@ def load_faces(cfg: DataConfig) -> ImageSet:
     else:
         images, factors = arrays["images"], {name: arrays[name].astype(np.float32) for name in FACTOR_NAMES}
     labels, class_names = face_classes(factors)
-    return ImageSet(images=torch.from_numpy(images), labels=torch.from_numpy(labels), class_names=class_names,
-                    factors=factors, name="faces")
+    sources = torch.from_numpy(_outlines(n, cfg)) if cfg.pair_from == "edges" else None
+    return ImageSet(images=torch.from_numpy(images), labels=torch.from_numpy(labels), sources=sources,
+                    class_names=class_names, factors=factors, name="faces")
+
+
+def _outlines(n: int, cfg: DataConfig) -> np.ndarray:
+    """The line drawings of the data set's faces, drawn once and cached."""
+    key = cache_key(version=OUTLINE_VERSION, drawing=DRAWING_VERSION, n=n, size=cfg.image_size, seed=cfg.seed)
+    arrays = load_arrays("face-outlines", key)
+    if arrays is not None and set(arrays) == {"outlines"} and arrays["outlines"].shape == (n, 1, cfg.image_size,
+                                                                                            cfg.image_size):
+        return arrays["outlines"]
+    outlines = make_face_outlines(n, cfg.image_size, cfg.seed)
+    save_arrays("face-outlines", key, {"outlines": outlines})
+    return outlines
 
 
 def face_classes(factors: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -145,3 +145,21 @@ def test_cache_key_covers_size_channels_and_seed(monkeypatch, tmp_path):
     assert tuple(c.images.shape) == (20, 1, 64, 64)
     assert not np.array_equal(a.images.numpy(), b.images.numpy())
     assert len(list((tmp_path / "faces").glob("*.npz"))) == 3
+
+
+def test_edges_of_faces_are_exact_line_drawings_of_the_same_faces():
+    """pair_from="edges" on faces: the outlines are drawn from each face's own factors and nuisances
+    (not found in the picture), black on white; where the outline draws a line, the picture has an edge."""
+    import torch
+
+    from ganstudio.config import DataConfig
+    from ganstudio.data import load_dataset
+    from ganstudio.data.faces import make_face_outlines
+    from ganstudio.data.pairs import make_sources
+
+    data = load_dataset(DataConfig(num_images=200, image_size=32, channels=3, pair_from="edges"))
+    assert torch.equal(data.sources, torch.from_numpy(make_face_outlines(200, 32, 0)))
+    lines = data.sources < 128
+    assert 0.05 < lines.float().mean() < 0.4 and (data.sources[:, :, 0, 0] == 255).all()
+    picture_edges = 255 - make_sources(data.images, "edges").float()  # Sobel, found in the picture
+    assert picture_edges[lines].mean() > 3 * picture_edges[~lines].mean()

@@ -1,9 +1,9 @@
 """Latest-wins rendering off the GUI thread (the pattern of stylegan3's AsyncRenderer).
 
 Each ``request(channel, inputs)`` gets a stamp: z codes for a z model, source images (a sketch) for a
-translation model. The render thread keeps only the newest request per
-channel (a slider drag sends many; only the last matters) and renders the "image" channel first, so
-the main view stays quick while strips and grids catch up. The service drops results older than the
+translation model. The render thread keeps only the newest request per channel (a slider drag sends
+many; only the last matters) and renders the main view's channel ("image", "sketch") first, so the
+main view stays quick while strips and grids catch up. The service drops results older than the
 newest one already shown on their channel and emits ``ready(channel, images)``.
 
 The thread renders with one intra-op thread: it must leave the cores to training, and a second
@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from ganstudio.gui.workers import describe_error
 from ganstudio.snapshot import GeneratorSnapshot
 
-PRIORITY_CHANNEL = "image"
+PRIORITY_CHANNELS = ("image", "sketch")  # what the person is looking at: before strips and grids
 
 
 class _RenderThread(QThread):
@@ -58,7 +58,7 @@ class _RenderThread(QThread):
                     self._lock.wait()
                 if self._stopping:
                     return
-                channel = PRIORITY_CHANNEL if PRIORITY_CHANNEL in self._pending else next(iter(self._pending))
+                channel = next((c for c in PRIORITY_CHANNELS if c in self._pending), next(iter(self._pending)))
                 stamp, inputs, noise_seed = self._pending.pop(channel)
                 snapshot = self._snapshot
             if snapshot is None:

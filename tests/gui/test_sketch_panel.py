@@ -51,10 +51,10 @@ def wait_for_new_output(qtbot, sketch, before):
     qtbot.waitUntil(lambda: not np.array_equal(sketch.output, before), timeout=5000)
 
 
-def test_a_drawn_stroke_changes_the_output(qtbot, panel, tmp_path):
+def test_a_drawn_stroke_changes_the_output(qtbot, panel, tmp_path, run_path):
     sketch = panel.sketch
     assert panel.body.currentWidget() is sketch and sketch.isVisible() and not panel.sliders.isVisible()
-    snapshot = panel.snapshot
+    snapshot = GeneratorSnapshot.from_checkpoint(run_path)  # its own copy: the panel's renders in its thread
     held_out = snapshot.fixed["source"]
     assert np.array_equal(sketch.output, snapshot.translate(((held_out[:1] + 1) * 127.5).round().byte()
                                                             .permute(0, 2, 3, 1).numpy())[0])  # starts from the first
@@ -83,7 +83,7 @@ def test_a_drawn_stroke_changes_the_output(qtbot, panel, tmp_path):
 
 def test_faces_factors_draw_a_fresh_input(qtbot, panel):
     sketch = panel.sketch
-    assert sketch.factors.isVisible()
+    assert sketch.factors.isVisible() and sketch.has_factors
     before_input, before = sketch.pad.array(), sketch.output.copy()
     sketch.sliders["yaw"].setValue(0)  # the head turned to the image's left
     assert not np.array_equal(sketch.pad.array(), before_input)
@@ -91,7 +91,18 @@ def test_faces_factors_draw_a_fresh_input(qtbot, panel):
     left = sketch.pad.array()
     sketch.sliders["yaw"].setValue(100)
     right = sketch.pad.array()
-    assert np.array_equal(left[:, ::-1].shape, right.shape) and not np.array_equal(left, right)
+    assert not np.array_equal(left, right)
+
+
+def test_a_strip_along_a_factor_and_its_gif(qtbot, panel, tmp_path):
+    sketch = panel.sketch
+    qtbot.waitUntil(lambda: sketch.strip.image() is not None, timeout=5000)
+    assert sketch.strip.image().width() == 7 * 33 + 1  # seven outputs, yaw from one end to the other
+    sketch.export_gif_to(tmp_path / "yaw.gif")
+    qtbot.waitUntil(lambda: (tmp_path / "yaw.gif").is_file(), timeout=5000)
+    from PIL import Image
+    with Image.open(tmp_path / "yaw.gif") as gif:
+        assert gif.n_frames == 24
 
 
 def test_a_file_that_is_not_an_image_is_named(qtbot, panel, tmp_path):

@@ -23,7 +23,6 @@ from ganstudio.errors import UserError
 from ganstudio.events import format_duration
 from ganstudio.training.engine import TrainerCallback
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 EPILOG = "Run 'ganstudio COMMAND --help' for a command's options."
 
 
@@ -542,6 +541,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
+    from ganstudio.data.folder import IMAGE_EXTENSIONS
     from ganstudio.images import save_image
     from ganstudio.latent.encoding import image_from_file
     from ganstudio.snapshot import GeneratorSnapshot
@@ -553,10 +553,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if not snapshot.translates:
         raise UserError(f"{snapshot.config.model.family} draws images from z; 'translate' needs an image-to-image "
                         "run (pix2pix)")
-    files = sorted(f for f in source.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) if source.is_dir() else [source]
+    files = sorted(f for f in source.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS) if source.is_dir() else [source]
     if source.is_dir():
         if not files:
-            raise UserError(f"{source} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+            raise UserError(f"{source} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))})")
         if out.exists() and not out.is_dir():
             raise UserError(f"{out} is a file; a folder of inputs needs an output folder")
         targets = [out / f.name for f in files]

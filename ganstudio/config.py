@@ -17,6 +17,7 @@ from ganstudio.errors import ConfigError
 IMAGE_SIZES = (28, 32, 64, 128, 256)  # each family says which of these it builds for
 # Transforms that turn any image data set into source -> image pairs (ganstudio.data.pairs).
 PAIR_TRANSFORMS = ("edges", "grey", "blur", "downscale")
+PAIRED_DATASETS = ("pairs",)  # data sets whose items come with their inputs
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class DataConfig:
             raise ConfigError(f"image size must be one of {', '.join(map(str, IMAGE_SIZES))}, not {self.image_size}")
         if self.pair_from is not None and self.pair_from not in PAIR_TRANSFORMS:
             raise ConfigError(f"--pair-from must be one of {', '.join(PAIR_TRANSFORMS)}, not '{self.pair_from}'")
+        if self.pair_from is not None and self.dataset in PAIRED_DATASETS:
+            raise ConfigError(f"the {self.dataset} data set brings its own inputs; --pair-from makes inputs for "
+                              "unpaired data")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 (grey) or 3 (RGB), not {self.channels}")
         if self.num_images is not None and self.num_images < 1:

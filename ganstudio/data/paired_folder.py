@@ -68,11 +68,16 @@ def _open(path: str) -> Image.Image:
 
 
 def _matched(root: Path) -> tuple[list, list[str]]:
-    """(name, reader) for every name in both A/ and B/, sorted; the names in only one of them."""
-    a = {Path(f.rel).with_suffix("").as_posix(): f.path for f in list_images(root / "A")}
-    b = {Path(f.rel).with_suffix("").as_posix(): f.path for f in list_images(root / "B")}
-    unmatched = [f"A/{n} (no B)" for n in sorted(a.keys() - b.keys())] + [f"B/{n} (no A)" for n in
-                                                                           sorted(b.keys() - a.keys())]
+    """(name, reader) for every name in both A/ and B/, sorted; the names that cannot be paired (in only
+    one of them, or shared by two files of one side)."""
+    a, a_clashes = _by_name(root, "A")
+    b, b_clashes = _by_name(root, "B")
+    unmatched = [f"A/{n} (no B)" for n in sorted(a.keys() - b.keys() - b_clashes)] + [
+        f"B/{n} (no A)" for n in sorted(b.keys() - a.keys() - a_clashes)]
+    for side, clashes in (("A", a_clashes), ("B", b_clashes)):
+        unmatched += [f"{side}/{n} (two files of this name)" for n in sorted(clashes)]
+    a = {n: path for n, path in a.items() if n not in b_clashes}
+    b = {n: path for n, path in b.items() if n not in a_clashes}
 
     def reader(path_a: str, path_b: str):
         def read(size: int, channels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,6 +88,19 @@ def _matched(root: Path) -> tuple[list, list[str]]:
         return read
 
     return [(name, reader(a[name], b[name])) for name in sorted(a.keys() & b.keys())], unmatched
+
+
+def _by_name(root: Path, side: str) -> tuple[dict[str, str], set[str]]:
+    """{name without extension: path} of the images under root/side, and the names that two files share
+    (e.g. 12.png and 12.jpg: which one is meant cannot be told, so neither is used)."""
+    paths: dict[str, str] = {}
+    clashes: set[str] = set()
+    for f in list_images(root / side):
+        name = Path(f.rel).with_suffix("").as_posix()
+        if name in paths:
+            clashes.add(name)
+        paths[name] = f.path
+    return {n: path for n, path in paths.items() if n not in clashes}, clashes
 
 
 def _side_by_side(root: Path) -> tuple[list, list[str]]:

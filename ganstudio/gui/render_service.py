@@ -44,6 +44,7 @@ class _RenderThread(QThread):
     def set_snapshot(self, snapshot: GeneratorSnapshot | None) -> None:
         with self._lock:
             self._snapshot = snapshot
+            self._pending.clear()  # requests made for the previous generator's inputs
 
     def stop(self) -> None:
         with self._lock:

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganstudio.data.base import IMAGE, SOURCE
+from ganstudio.data.base import IMAGE, SOURCE, DataError
 from ganstudio.data.pairs import source_channels
 from ganstudio.models import register_family
 from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
@@ -40,6 +40,7 @@ from ganstudio.models.conv import dcgan_init_
 from ganstudio.models.noise import NoiseDropout, seeded_noise
 from ganstudio.models.two_networks import TwoNetworkFamily
 
+MIN_PAIRS = 5
 DROPOUT_BLOCKS = 3  # decoder blocks with dropout 0.5 (the paper's CD512-CD1024-CD1024)
 
 
@@ -138,7 +139,7 @@ class Pix2Pix(TwoNetworkFamily):
                      "1: dropout stays on when rendering (the paper); 0: deterministic outputs", integer=True),
     )
     train_overrides = {"batch_size": 16}
-    winning_loss_floor = 0.05
+    winning_loss_floor = 0.025  # D's loss is halved: the BCE families' 0.05
 
     @classmethod
     def missing_data(cls, provided):
@@ -149,8 +150,12 @@ class Pix2Pix(TwoNetworkFamily):
 
     @classmethod
     def held_out_size(cls, data_size: int, num_samples: int) -> int:
-        """A tenth of the data, at least 16 and at most 1,000 pairs, for the grid and the evaluations."""
-        return min(max(16, data_size // 10), 1000, data_size // 2)
+        """A tenth of the data (at least 16 pairs, or a fifth of a small set; at most 1,000), for the
+        grid and the evaluations."""
+        if data_size < MIN_PAIRS:
+            raise DataError(f"pix2pix needs at least {MIN_PAIRS} pairs (some are held out to show and measure), "
+                            f"not {data_size}")
+        return min(max(min(16, data_size // 5), data_size // 10), 1000)
 
     def health_options(self) -> dict[str, object]:
         return {"loss_weights": (self.settings["adversarial_weight"], self.settings["l1_weight"]),
@@ -211,7 +216,7 @@ class Pix2Pix(TwoNetworkFamily):
     def fixed_inputs(self, num_samples, generator, held_out):
         """The first held-out pairs (up to 16): their sources, and their targets for the grid."""
         count = min(num_samples, 16, len(held_out[SOURCE]))
-        return {SOURCE: held_out[SOURCE][:count], IMAGE: held_out[IMAGE][:count]}
+        return {SOURCE: held_out[SOURCE][:count].clone(), IMAGE: held_out[IMAGE][:count].clone()}
 
     def fixed_inputs_from_z(self, z):
         raise NotImplementedError("pix2pix has no z")

@@ -23,13 +23,17 @@ def test_a_and_b_folders_pair_by_name_and_name_what_they_leave_out(tmp_path):
             Image.new("L", (64, 64) if i == 3 else (48, 48), 250 - 40 * i).save(tmp_path / "B" / f"{i}.jpg")
     Image.new("L", (48, 48), 0).save(tmp_path / "B" / "7.png")  # no A
     (tmp_path / "B" / "2.jpg").write_bytes(b"not an image")  # damaged
+    for name in ("5.png", "5.jpg"):  # which A is meant for B/5 cannot be told
+        Image.new("L", (48, 48), 90).save(tmp_path / "A" / name)
+    Image.new("L", (48, 48), 90).save(tmp_path / "B" / "5.png")
     data = load_dataset(pairs_config(tmp_path))
     assert len(data) == 2 and data.sources.shape == data.images.shape == (2, 1, 32, 32)
     assert [int(v) for v in data.sources[:, 0, 0, 0]] == [0, 40]  # A/0, A/1 ...
     assert [int(v) for v in data.images[:, 0, 0, 0]] == [250, 210]  # ... with B/0, B/1: paired by name
     (warning,) = data.warnings
-    assert "Left out 4 pair(s)" in warning
-    for name in ("A/4 (no B)", "B/7 (no A)", "2 (2.jpg cannot be read", "3 (A is 48×48, B 64×64)"):
+    assert "Left out 5 pair(s)" in warning
+    for name in ("A/4 (no B)", "B/7 (no A)", "2 (2.jpg cannot be read", "3 (A is 48×48, B 64×64)",
+                 "A/5 (two files of this name)"):
         assert name in warning
 
 
@@ -44,6 +48,13 @@ def test_side_by_side_images_split_into_input_and_image(tmp_path):
     assert (data.images == 200).all()
     assert data.warnings == ("Left out 1 pair(s) that could not be used: odd.png (40×32 is not two squares side "
                              "by side).",)
+
+
+def test_a_paired_folder_takes_no_pairing_transform():
+    from ganstudio.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="brings its own inputs"):
+        DataConfig(dataset="pairs", root="x", pair_from="edges")
 
 
 @pytest.mark.parametrize("make, message", [

@@ -105,6 +105,25 @@ def test_a_strip_along_a_factor_and_its_gif(qtbot, panel, tmp_path):
         assert gif.n_frames == 24
 
 
+def test_switching_between_a_z_model_and_a_translation_model(qtbot, panel, tmp_path_factory, run_path):
+    """From pix2pix to a DCGAN and back: each renders its own kind of input, nothing crosses over."""
+    from conftest import make_small_config
+
+    messages = []
+    panel.message.connect(messages.append)
+    dcgan = Trainer(make_small_config("dcgan", steps=5), out=tmp_path_factory.mktemp("z-runs"))
+    dcgan.run()
+    panel.set_snapshot(GeneratorSnapshot.from_checkpoint(dcgan.run_folder.path))
+    assert panel.body.currentWidget() is panel.latent_body
+    qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
+    panel.set_snapshot(GeneratorSnapshot.from_checkpoint(run_path))
+    assert panel.body.currentWidget() is panel.sketch
+    before = panel.sketch.output.copy()
+    qtbot.mouseClick(panel.sketch.clear, Qt.MouseButton.LeftButton)
+    wait_for_new_output(qtbot, panel.sketch, before)
+    assert messages == []
+
+
 def test_a_file_that_is_not_an_image_is_named(qtbot, panel, tmp_path):
     messages = []
     panel.message.connect(messages.append)
@@ -158,3 +177,6 @@ def test_setup_form_offers_paired_inputs_only_where_needed(qtbot):
     assert [form.image_size.itemData(i) for i in range(form.image_size.count())] == [32, 64, 128, 256]
     config = form.config()
     assert config.data.pair_from == "edges" and config.data.image_size == 32 and config.model.family == "pix2pix"
+    form.dataset.setCurrentIndex(form.dataset.findData("pairs"))  # a paired folder brings its own inputs
+    assert not form.pair_from.isVisibleTo(form)
+    assert form.config().data.pair_from is None

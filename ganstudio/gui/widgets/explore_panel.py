@@ -384,17 +384,23 @@ class ExplorePanel(QWidget):
         self._render_current()
         self._render_strips()
 
+    def _renders_z(self) -> bool:
+        """Is there a generator that draws from z (not one that translates images)?"""
+        return self.snapshot is not None and not self.snapshot.translates
+
     def _render_current(self) -> None:
-        if self.snapshot is not None:
+        if self._renders_z():
             self.renderer.request("image", self.state.current())
 
     def _render_strips(self) -> None:
+        if not self._renders_z():
+            return
         strengths = traversal_strengths(7, 3.0)
         for i, d in enumerate(self.state.directions):
             self.renderer.request(f"strip:{i}", traversal(self.state.without(i), d.step, strengths))
 
     def _render_candidates(self) -> None:
-        if self.snapshot is not None and len(self.candidate_codes):
+        if self._renders_z() and len(self.candidate_codes):
             self.renderer.request("candidates", self.candidate_codes)
 
     @Slot(str, object)

@@ -25,7 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganstudio.config import IMAGE_SIZES, PAIR_TRANSFORMS, DataConfig, ModelConfig, RunConfig, TrainConfig
+from ganstudio.config import (
+    IMAGE_SIZES,
+    PAIR_TRANSFORMS,
+    PAIRED_DATASETS,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+)
 from ganstudio.data import list_datasets
 from ganstudio.data.base import SOURCE
 from ganstudio.gui.widgets.family_options import FamilyOptionsBox
@@ -238,7 +246,7 @@ class SetupForm(QWidget):
         family that translates, the image sizes it is built for (the nearest one kept)."""
         cls = family_class(self.family.currentData())
         self._forms["Model"].setRowVisible(self.latent_dim, cls.takes(Z))
-        self._forms["Data"].setRowVisible(self.pair_from, SOURCE in cls.needs)
+        self._forms["Data"].setRowVisible(self.pair_from, self._needs_pair_transform())
         current = self.image_size.currentData()
         self.image_size.blockSignals(True)
         self.image_size.clear()
@@ -248,9 +256,14 @@ class SetupForm(QWidget):
         nearest = min(cls.image_sizes, key=lambda size: abs(size - (current or 0)))
         self.image_size.setCurrentIndex(self.image_size.findData(nearest))
 
+    def _needs_pair_transform(self) -> bool:
+        """The family needs pairs and the data set has none of its own."""
+        return (SOURCE in family_class(self.family.currentData()).needs
+                and self.dataset.currentData() not in PAIRED_DATASETS)
+
     def _pair_from(self) -> str | None:
-        """The paired-input transform when the family needs pairs, else None."""
-        return self.pair_from.currentData() if SOURCE in family_class(self.family.currentData()).needs else None
+        """The paired-input transform when the family needs one, else None."""
+        return self.pair_from.currentData() if self._needs_pair_transform() else None
 
     # -- preview ------------------------------------------------------------------------------------
 
@@ -278,6 +291,7 @@ class SetupForm(QWidget):
             widget.setEnabled(hint is not None)
         self.root.setPlaceholderText(hint or "built in, nothing to choose")
         self.labels.setEnabled(name == "folder")
+        self._forms["Data"].setRowVisible(self.pair_from, self._needs_pair_transform())
         self._preview_timer.start()
 
     @Slot()

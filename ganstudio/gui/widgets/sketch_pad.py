@@ -47,12 +47,13 @@ class SketchPad(QWidget):
         self.drawn.emit()
 
     def set_array(self, image: np.ndarray) -> None:
-        """Show an (H, W, C) uint8 image (e.g. a held-out input) as the drawing to start from; until it
-        is drawn upon, ``array()`` returns it exactly when it has the model's shape."""
+        """Show an (H, W, C) uint8 image (e.g. a held-out input) as the drawing to start from, enlarged
+        pixel by pixel (so the first stroke does not soften it); until it is drawn upon, ``array()``
+        returns it exactly when it has the model's shape."""
         fits = image.shape == (self.size, self.size, self.channels)
         self._exact = np.array(image, np.uint8) if fits else None
         self.canvas = qimage_from_array(image).convertToFormat(QImage.Format.Format_RGB32).scaled(
-            CANVAS, CANVAS, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            CANVAS, CANVAS, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
         self.update()
         self.drawn.emit()
 

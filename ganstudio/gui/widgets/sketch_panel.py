@@ -78,6 +78,7 @@ class SketchPanel(QWidget):
             self.strip_factor.addItem(name.replace("_", " "), name)
         self.strip = ImageView("Outputs along the factor")
         self.strip.setMinimumHeight(60)
+        self.strip.setMaximumHeight(110)
         self.export_gif = QPushButton("Export GIF…")
         self.export_gif.setToolTip("The outputs as the factor goes from one end to the other and back")
         form.addRow("Strip along", self.strip_factor)

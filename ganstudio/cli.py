@@ -239,7 +239,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         from ganstudio.models import family_class
 
-        model = ModelConfig(**_given(args, _MODEL_ARGS), options=_parse_options(args.option))
+        given = _given(args, _MODEL_ARGS)
+        family = given.get("family", ModelConfig().family)
+        model = ModelConfig(**{"width": family_class(family).start_width(), **given},
+                            options=_parse_options(args.option))
         defaults = family_class(model.family).train_defaults()
         config = RunConfig().replace(data=_given(args, _DATA_ARGS), model=model,
                                      train=defaults | _given(args, _TRAIN_ARGS))

@@ -146,6 +146,12 @@ class Family(ABC):
         base = TrainConfig()
         return {key: cls.train_overrides.get(key, getattr(base, key)) for key in FAMILY_TRAIN_FIELDS}
 
+    @classmethod
+    def start_width(cls) -> int | None:
+        """The width the app and the CLI start this family with when none is chosen: the app's CPU-friendly
+        32 (ModelConfig's default), or None for the family's own default where that is the fast one."""
+        return ModelConfig().width
+
     def default_width(self) -> int | None:
         """The family's base channel count when the config leaves it open (None: the family has no
         width setting and ignores the config's)."""

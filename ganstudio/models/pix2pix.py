@@ -163,6 +163,10 @@ class Pix2Pix(TwoNetworkFamily):
                 "winning_advice": "Try a lower discriminator learning rate or a higher L1 weight λ, so that G's "
                                   "outputs stay close enough to the targets for D to be fooled."}
 
+    @classmethod
+    def start_width(cls) -> None:
+        return None  # its own default (16 at 32 px) is the CPU-friendly one
+
     def default_width(self) -> int:
         return {32: 16, 64: 32}.get(self.image_shape[1], 64)
 

@@ -175,6 +175,7 @@ def test_setup_form_offers_paired_inputs_only_where_needed(qtbot):
     form.family.activated.emit(form.family.currentIndex())
     assert form.pair_from.isVisibleTo(form) and not form.latent_dim.isVisibleTo(form)
     assert [form.image_size.itemData(i) for i in range(form.image_size.count())] == [32, 64, 128, 256]
+    assert form.width.value() == 0 and form.width.text() == "default"  # pix2pix's own: 16 at 32 px
     config = form.config()
     assert config.data.pair_from == "edges" and config.data.image_size == 32 and config.model.family == "pix2pix"
     form.dataset.setCurrentIndex(form.dataset.findData("pairs"))  # a paired folder brings its own inputs

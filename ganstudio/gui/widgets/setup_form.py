@@ -237,6 +237,7 @@ class SetupForm(QWidget):
         for key, box in (("batch_size", self.batch_size), ("lr_g", self.lr_g), ("lr_d", self.lr_d),
                          ("beta1", self.beta1), ("beta2", self.beta2)):
             box.setValue(defaults[key])
+        self.width.setValue(family_class(name).start_width() or 0)
         self.family_options.show_family(name)
         self._show_family_rows()
         self._preview_timer.start()

@@ -154,7 +154,8 @@ class Trainer:
         cfg = self.config = self._with_classes(cfg, data.class_names)
         torch.manual_seed(t.seed)
         family = self.family = build_family(cfg.data, cfg.model, t, device)
-        held_for_grid = {} if held is None else {name: tensor[:t.num_samples] for name, tensor in held.tensors().items()}
+        held_for_grid = {} if held is None else {
+            name: tensor[:t.num_samples] for name, tensor in held.tensors().items()}
         fixed = family.fixed_inputs(t.num_samples, torch.Generator().manual_seed(t.seed + 1),
                                     as_model_input(held_for_grid))
         start_step = 0

@@ -44,8 +44,8 @@ from ganstudio.training.device import describe_device
 
 PAIR_LABELS = {"edges": "its edges (a line drawing)", "grey": "its grey version (colourise)",
                "blur": "a blurred copy (deblur)", "downscale": "a 4× smaller copy (upscale)"}
-ROOT_HINTS = {"folder": "folder of images", "pairs": "A/ and B/ folders, or side-by-side images", "mnist": "torchvision root (optional)",
-              "fashion-mnist": "torchvision root (optional)"}
+ROOT_HINTS = {"folder": "folder of images", "pairs": "A/ and B/ folders, or side-by-side images",
+              "mnist": "torchvision root (optional)", "fashion-mnist": "torchvision root (optional)"}
 
 
 def detected_devices() -> list[tuple[str, str]]:

@@ -198,7 +198,8 @@ class SketchPanel(QWidget):
 
     @Slot()
     def _load(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load an input image", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
+        path, _ = QFileDialog.getOpenFileName(self, "Load an input image", "",
+                                              "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
         if path:
             self.load_file(path)
 

@@ -66,10 +66,13 @@ def test_start_pause_resume_stop(qtbot, window, errors):
     assert window.resume_action.isEnabled() and not window.pause_action.isEnabled()
     # The first snapshot may come after the step that was running; the next ones come from the paused
     # loop, after every report: running on would mean one more step per snapshot.
+    # The bar shows the newest report a refresh (<= 250 ms) after it arrives: wait for it each time.
     snapshot_step(qtbot, window)
     paused_step = snapshot_step(qtbot, window)
+    qtbot.waitUntil(window.progress.shows_newest, timeout=5_000)
     paused_value = window.progress.bar.value()
     assert snapshot_step(qtbot, window) == paused_step
+    qtbot.waitUntil(window.progress.shows_newest, timeout=5_000)
     assert window.progress.bar.value() == paused_value
 
     window.resume_action.trigger()

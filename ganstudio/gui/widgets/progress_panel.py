@@ -43,6 +43,10 @@ class ProgressPanel(QWidget):
         """Show ``report`` at the next refresh."""
         self._pending = report
 
+    def shows_newest(self) -> bool:
+        """True once the newest report received is on screen."""
+        return self._pending is None
+
     @Slot()
     def _show_pending(self) -> None:
         report, self._pending = self._pending, None

@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--labels", action="store_true", default=None, help="image folders: sub-folders are classes")
     g.add_argument("--pair-from", choices=PAIR_TRANSFORMS,
                    help="paired data for pix2pix: each image's input made by this transform (edges: a line "
-                        "drawing; grey: its luminance; blur; downscale: 4x smaller)")
+                        "drawing; grey: its luminance; blur; downscale: 4x smaller; relight, faces only: the "
+                        "face lit from the other side)")
     g.add_argument("--latent-dim", type=int, metavar="N", help="size of z (default: 100)")
     g.add_argument("--width", type=int, metavar="N",
                    help="base channels of the convolutional families (default: 32, fast on a CPU; DCGAN's "

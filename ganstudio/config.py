@@ -15,8 +15,10 @@ from typing import Any
 from ganstudio.errors import ConfigError
 
 IMAGE_SIZES = (28, 32, 64, 128, 256)  # each family says which of these it builds for
-# Transforms that turn any image data set into source -> image pairs (ganstudio.data.pairs).
-PAIR_TRANSFORMS = ("edges", "grey", "blur", "downscale")
+# How unpaired images get inputs (source -> image pairs): transforms of any image (ganstudio.data.pairs),
+# and "relight", which only the drawn faces can make (the same face lit from the other side).
+PAIR_TRANSFORMS = ("edges", "grey", "blur", "downscale", "relight")
+DRAWN_PAIRS = {"relight": "faces"}  # pairings one data set draws itself -> that data set
 PAIRED_DATASETS = ("pairs",)  # data sets whose items come with their inputs
 
 
@@ -41,6 +43,9 @@ class DataConfig:
         if self.pair_from is not None and self.dataset in PAIRED_DATASETS:
             raise ConfigError(f"the {self.dataset} data set brings its own inputs; --pair-from makes inputs for "
                               "unpaired data")
+        if self.pair_from in DRAWN_PAIRS and self.dataset != DRAWN_PAIRS[self.pair_from]:
+            raise ConfigError(f"--pair-from {self.pair_from} needs --dataset {DRAWN_PAIRS[self.pair_from]}, which "
+                              "draws those pairs; other images pair by edges, grey, blur or downscale")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 (grey) or 3 (RGB), not {self.channels}")
         if self.num_images is not None and self.num_images < 1:

@@ -13,12 +13,14 @@ from ganstudio.config import DataConfig
 from ganstudio.data.base import DataError, ImageSet
 
 DatasetLoader = Callable[[DataConfig], ImageSet]
-_DATASETS: dict[str, tuple[DatasetLoader, str]] = {}
+_DATASETS: dict[str, tuple[DatasetLoader, str, int]] = {}
 
 
-def register_dataset(name: str, description: str) -> Callable[[DatasetLoader], DatasetLoader]:
+def register_dataset(name: str, description: str, version: int = 1) -> Callable[[DatasetLoader], DatasetLoader]:
+    """Register a loader; ``version`` changes when the same configuration starts giving other images
+    (helpers cached for a data set, such as its attribute model, are keyed by it)."""
     def decorator(loader: DatasetLoader) -> DatasetLoader:
-        _DATASETS[name] = (loader, description)
+        _DATASETS[name] = (loader, description, version)
         return loader
 
     return decorator
@@ -26,7 +28,12 @@ def register_dataset(name: str, description: str) -> Callable[[DatasetLoader], D
 
 def list_datasets() -> dict[str, str]:
     """Registered data set names -> one-line descriptions."""
-    return {name: description for name, (_, description) in _DATASETS.items()}
+    return {name: description for name, (_, description, _) in _DATASETS.items()}
+
+
+def dataset_version(name: str) -> int:
+    """The registered version of a data set's images (1 for an unknown name)."""
+    return _DATASETS[name][2] if name in _DATASETS else 1
 
 
 def load_dataset(cfg: DataConfig) -> ImageSet:
@@ -40,6 +47,6 @@ def load_dataset(cfg: DataConfig) -> ImageSet:
 
 
 # Sources register themselves on import.
-from ganstudio.data import faces, folder, paired_folder, torchvision_sets  # noqa: E402,F401
+from ganstudio.data import faces, folder, paired_folder, torchvision_sets  # noqa: F401
 
-__all__ = ["DataError", "ImageSet", "list_datasets", "load_dataset", "register_dataset"]
+__all__ = ["DataError", "ImageSet", "dataset_version", "list_datasets", "load_dataset", "register_dataset"]

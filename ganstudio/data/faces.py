@@ -15,11 +15,16 @@ head and hides the other ear. Factors, drawn uniformly and independently per ima
     skin_tone    [0, 1]   light to dark skin
     hair_color   [0, 1]   platinum blond -> golden -> auburn -> brown -> black (grey: light to dark)
     hair_length  [0, 1]   short cap above the ears to long hair past the jaw on both sides
+    light        [-1, 1]  where the light comes from: -1 the image's left, +1 its right (±69°); 0 in
+                          front. The head is shaded as a lit sphere, the rest by a gentle gradient.
 
 Nuisances that are not factors: background and shirt colour, head position (±3 % of the image)
 and size (±5 %). Grey images (one channel) are the luminance (0.299 R + 0.587 G + 0.114 B) of the
 colour drawing, composited directly in luminance, which is the same thing because compositing is
-linear.
+linear. Shading multiplies each pixel's colour, so it keeps that true.
+
+Exact pairs for the image-to-image families (``pair_from``): "edges" draws every part's outline from
+the geometry; "relight" draws the same face lit from the other side (light -> -light) as the input.
 
 Drawing: numpy over a chunk of images at once; every shape is a signed distance in pixels built
 from per-column and per-row terms ((n, 1, S) and (n, S, 1) broadcast to (n, S, S)), turned into
@@ -42,15 +47,18 @@ from ganstudio.data import register_dataset
 from ganstudio.data.base import DataError, ImageSet
 from ganstudio.data.cache import cache_key, load_arrays, save_arrays
 
-FACTOR_NAMES = ("yaw", "pitch", "smile", "eye_open", "skin_tone", "hair_color", "hair_length")
+FACTOR_NAMES = ("yaw", "pitch", "smile", "eye_open", "skin_tone", "hair_color", "hair_length", "light")
 FACTOR_RANGES: dict[str, tuple[float, float]] = {
     "yaw": (-1.0, 1.0), "pitch": (-1.0, 1.0), "smile": (-1.0, 1.0), "eye_open": (0.0, 1.0),
-    "skin_tone": (0.0, 1.0), "hair_color": (0.0, 1.0), "hair_length": (0.0, 1.0),
+    "skin_tone": (0.0, 1.0), "hair_color": (0.0, 1.0), "hair_length": (0.0, 1.0), "light": (-1.0, 1.0),
 }
-DRAWING_VERSION = 2  # bump whenever the drawing changes: cached data sets are then redrawn
+DRAWING_VERSION = 3  # bump whenever the drawing changes: cached data sets are then redrawn
 OUTLINE_VERSION = 1  # the same for the outline drawings (``pair_from="edges"``)
+EXACT_PAIRS = ("edges", "relight")  # inputs faces draws itself rather than makes from the picture
 OUTLINE_THRESHOLD, OUTLINE_RAMP = 4.0, 24.0  # 2×2 grey range (of 255) where a line starts, and becomes black
-MAX_YAW, MAX_PITCH = 0.8, 0.4  # radians at yaw, pitch = ±1
+MAX_YAW, MAX_PITCH, MAX_LIGHT = 0.8, 0.4, 1.2  # radians at yaw, pitch, light = ±1
+AMBIENT, DIFFUSE, DARKEST = 0.55, 0.5, 0.4  # head shade = clip(AMBIENT + DIFFUSE · n·l, DARKEST, ·)
+BACKGROUND_LIGHT = 0.15  # background and body: 1 ± this at the image's edges, towards the light
 CHUNK_PIXELS = 1 << 18  # pixels per chunk: a (chunk, S, S) float32 array is 1 MiB
 MAX_THREADS = 4
 
@@ -79,12 +87,21 @@ def make_faces(n: int, size: int, channels: int, seed: int) -> tuple[np.ndarray,
     return render_faces(factors, size, channels, rng), factors
 
 
-def make_face_outlines(n: int, size: int, seed: int) -> np.ndarray:
-    """Line drawings of exactly the faces ``make_faces(n, size, ·, seed)`` draws (the same factors and
-    nuisances): every part's outline, black on white, (n, 1, size, size) uint8 — the input of the
-    "edges -> face" pairs, drawn from the geometry rather than found in the picture."""
+def make_face_sources(n: int, size: int, channels: int, seed: int, pair_from: str) -> np.ndarray:
+    """The exact inputs (``EXACT_PAIRS``) of the faces ``make_faces(n, size, channels, seed)`` draws."""
     rng = np.random.default_rng(seed)
-    return render_outlines(sample_factors(n, rng), size, rng)
+    return render_sources(sample_factors(n, rng), size, channels, rng, pair_from)
+
+
+def render_sources(factors: dict[str, np.ndarray], size: int, channels: int, rng: np.random.Generator | None,
+                   pair_from: str) -> np.ndarray:
+    """The inputs paired with the faces ``render_faces(factors, size, channels, rng)`` draws: "edges"
+    their outlines (1 channel), "relight" the same faces lit from the other side. (N, C', S, S) uint8."""
+    if pair_from == "edges":
+        return render_outlines(factors, size, rng)
+    if pair_from == "relight":
+        return render_faces(dict(factors, light=-np.asarray(factors["light"])), size, channels, rng)
+    raise ValueError(f"faces draws no '{pair_from}' inputs; it draws {', '.join(EXACT_PAIRS)}")
 
 
 def render_outlines(factors: dict[str, np.ndarray], size: int, rng: np.random.Generator | None) -> np.ndarray:
@@ -105,7 +122,7 @@ def render_faces(factors: dict[str, np.ndarray], size: int, channels: int,
     ``rng`` draws the nuisances (background, shirt, head jitter), so the same factors with an rng in
     the same state give the same pictures; None draws no nuisances: centred heads of the standard
     size on one fixed background, e.g. to see what a single factor does. ``flat_parts`` paints every
-    part in its own flat grey instead of its colours (for ``render_outlines``).
+    part in its own flat grey instead of its colours, unlit (for ``render_outlines``).
     Returns (N, channels, size, size) uint8."""
     missing = [name for name in FACTOR_NAMES if name not in factors]
     if missing:
@@ -130,7 +147,7 @@ def render_faces(factors: dict[str, np.ndarray], size: int, channels: int,
 
     def work(start: int) -> None:
         part = slice(start, min(start + chunk, n))
-        _draw_chunk({key: value[part] for key, value in params.items()}, size, out[part])
+        _draw_chunk({key: value[part] for key, value in params.items()}, size, out[part], lit=not flat_parts)
 
     threads = min(MAX_THREADS, os.cpu_count() or 1, len(starts))
     if threads <= 1:
@@ -187,7 +204,8 @@ def _layout(f: dict[str, np.ndarray], nz: dict[str, np.ndarray], size: int, chan
         y = y * cp - z * sp  # nod (pitch) about the horizontal axis
         return cx + rx * x, cy + ry * y
 
-    p: dict[str, np.ndarray] = {"cx": cx, "cy": cy, "rx": rx, "ry": ry, "yaw": yaw, "pitch": pitch}
+    p: dict[str, np.ndarray] = {"cx": cx, "cy": cy, "rx": rx, "ry": ry, "yaw": yaw, "pitch": pitch,
+                                "light": f["light"] * MAX_LIGHT}
     # Head: the face side narrows a little and leads the turn.
     p["head_x"], p["head_rx"] = cx + 0.035 * s * sy, rx * (1 - 0.05 * np.abs(sy))
     # Eyes: corners at longitudes ±0.38 ∓ 0.21; the far eye is narrower because its corners are
@@ -253,8 +271,9 @@ def _layout(f: dict[str, np.ndarray], nz: dict[str, np.ndarray], size: int, chan
 
 # -- drawing one chunk -----------------------------------------------------------------------------
 
-def _draw_chunk(p: dict[str, np.ndarray], size: int, out: np.ndarray) -> None:
-    """Draw the faces described by ``p`` (per-image arrays (n,), colours (n, C)) into out (n, C, S, S)."""
+def _draw_chunk(p: dict[str, np.ndarray], size: int, out: np.ndarray, lit: bool = True) -> None:
+    """Draw the faces described by ``p`` (per-image arrays (n,), colours (n, C)) into out (n, C, S, S);
+    ``lit`` shades them by their light."""
     n = len(p["cx"])
     g = {key: (value.reshape(n, -1, 1, 1) if key.startswith("c_") else value.reshape(n, 1, 1))
          for key, value in p.items()}
@@ -384,16 +403,33 @@ def _draw_chunk(p: dict[str, np.ndarray], size: int, out: np.ndarray) -> None:
     mid = g["mouth_y"] + g["mouth_bend"] * (0.5 - t2)
     paint(g["c_mouth"], coverage(band(mid, (0.022 * size + 0.25) * np.sqrt(1 - t2), g["mouth_x"], g["mouth_w"])))
 
+    if lit:
+        canvas *= _shade(g, u, v, size)[:, None]
     canvas *= 255
     canvas += 0.5
     np.clip(canvas, 0, 255, out=canvas)
     out[...] = canvas.astype(np.uint8)
 
 
+def _shade(g: dict[str, np.ndarray], u: np.ndarray, v: np.ndarray, size: int) -> np.ndarray:
+    """Brightness (n, S, S) under a light at angle ``light`` in the horizontal plane (0: from the camera):
+    Lambert shading of a sphere around the head (hair included), clipped so the far side stays readable,
+    fading out to a left-right gradient over the background and body."""
+    x = (u - g["head_x"]) / (1.15 * g["head_rx"])
+    y = (v - g["cy"]) / (1.15 * g["ry"])
+    inside = 1 - np.square(x) - np.square(y)
+    facing = np.sqrt(np.clip(inside, 0, 1))  # the normal's component towards the camera
+    lambert = x * np.sin(g["light"]) + facing * np.cos(g["light"])
+    head = np.clip(AMBIENT + DIFFUSE * lambert, DARKEST, None)
+    background = 1 + BACKGROUND_LIGHT * np.sin(g["light"]) * (2 * u / size)
+    weight = np.clip(4 * inside, 0, 1)
+    return (background + weight * (head - background)).astype(np.float32)
+
+
 # -- the registered data set ------------------------------------------------------------------------
 
 @register_dataset("faces", "built-in procedurally drawn faces with known factors (yaw, pitch, smile, ...); "
-                           "no download")
+                           "no download", version=DRAWING_VERSION)
 def load_faces(cfg: DataConfig) -> ImageSet:
     """``cfg.num_images`` faces (default 60,000 up to 32 px, else 20,000), drawn once and cached; with
     ``pair_from="edges"`` their exact line drawings as sources (the other transforms are generic)."""
@@ -411,21 +447,23 @@ def load_faces(cfg: DataConfig) -> ImageSet:
     else:
         images, factors = arrays["images"], {name: arrays[name].astype(np.float32) for name in FACTOR_NAMES}
     labels, class_names = face_classes(factors)
-    sources = torch.from_numpy(_outlines(n, cfg)) if cfg.pair_from == "edges" else None
+    sources = torch.from_numpy(_sources(n, cfg)) if cfg.pair_from in EXACT_PAIRS else None
     return ImageSet(images=torch.from_numpy(images), labels=torch.from_numpy(labels), sources=sources,
                     class_names=class_names, factors=factors, name="faces")
 
 
-def _outlines(n: int, cfg: DataConfig) -> np.ndarray:
-    """The line drawings of the data set's faces, drawn once and cached."""
-    key = cache_key(version=OUTLINE_VERSION, drawing=DRAWING_VERSION, n=n, size=cfg.image_size, seed=cfg.seed)
-    arrays = load_arrays("face-outlines", key)
-    if arrays is not None and set(arrays) == {"outlines"} and arrays["outlines"].shape == (n, 1, cfg.image_size,
-                                                                                            cfg.image_size):
-        return arrays["outlines"]
-    outlines = make_face_outlines(n, cfg.image_size, cfg.seed)
-    save_arrays("face-outlines", key, {"outlines": outlines})
-    return outlines
+def _sources(n: int, cfg: DataConfig) -> np.ndarray:
+    """The exact inputs (``cfg.pair_from`` in ``EXACT_PAIRS``) of the data set's faces, drawn once and cached."""
+    channels = 1 if cfg.pair_from == "edges" else cfg.channels
+    key = cache_key(version=OUTLINE_VERSION, drawing=DRAWING_VERSION, n=n, size=cfg.image_size, seed=cfg.seed,
+                    pair_from=cfg.pair_from, channels=channels)
+    arrays = load_arrays("face-sources", key)
+    if arrays is not None and set(arrays) == {"sources"} and arrays["sources"].shape == (
+            n, channels, cfg.image_size, cfg.image_size):
+        return arrays["sources"]
+    sources = make_face_sources(n, cfg.image_size, cfg.channels, cfg.seed, cfg.pair_from)
+    save_arrays("face-sources", key, {"sources": sources})
+    return sources
 
 
 def face_classes(factors: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganstudio.config import DataConfig
-from ganstudio.data import load_dataset
+from ganstudio.data import dataset_version, load_dataset
 from ganstudio.data.base import ImageSet
 from ganstudio.data.cache import cache_key, load_module, save_module
 from ganstudio.errors import UserError
@@ -119,7 +119,7 @@ def domain_features(config: DataConfig, data: ImageSet | None = None,
         what = "factors" if model.kind == "factors" else "classes"
         return FeatureNetwork("domain", f"domain features (a net trained on this data's {what})",
                               Penultimate(model.net).eval(), model)
-    key = cache_key(data=config.__dict__, version=AUTOENCODER_VERSION)
+    key = cache_key(data=config.__dict__, images=dataset_version(config.dataset), version=AUTOENCODER_VERSION)
     autoencoder = build_module(lambda: FeatureAutoEncoder(config.channels), 0)
     if load_module("feature-autoencoders", key, autoencoder) is None:
         autoencoder = train_feature_autoencoder(data, check=check)

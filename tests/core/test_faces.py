@@ -83,11 +83,11 @@ def test_every_factor_changes_the_picture(name):
 
 
 def test_yaw_turns_left_and_right_as_mirror_images():
-    """Without nuisances the drawing is left-right symmetric, so yaw -1 is the mirror image of +1;
-    and the turn is a big change."""
+    """Without nuisances the drawing is left-right symmetric, so yaw -1 lit from one side is the mirror
+    image of yaw +1 lit from the other; and the turn is a big change."""
     base = _factors(24)
     left = _render(dict(base, yaw=np.full(24, -1.0, np.float32)))
-    right = _render(dict(base, yaw=np.full(24, 1.0, np.float32)))
+    right = _render(dict(base, yaw=np.full(24, 1.0, np.float32), light=-base["light"]))
     assert np.abs(left - right).mean(axis=(1, 2, 3)).min() > 5
     assert np.abs(left - right[..., ::-1]).max() <= 1
 
@@ -95,9 +95,9 @@ def test_yaw_turns_left_and_right_as_mirror_images():
 @pytest.mark.parametrize("size", [28, 64])
 def test_yaw_moves_the_features_sideways(size):
     """The darkness-weighted horizontal centre (eyes, nose, mouth) of light faces with short blond
-    hair moves right as yaw goes from -1 to +1, in every face, even at 28 px grey."""
+    hair, lit from the front, moves right as yaw goes from -1 to +1, in every face, even at 28 px grey."""
     n = 32
-    base = _factors(n, skin_tone=0.0, hair_color=0.0, hair_length=0.0)
+    base = _factors(n, skin_tone=0.0, hair_color=0.0, hair_length=0.0, light=0.0)
     x = np.arange(size) + 0.5 - size / 2
     centres = []
     for yaw in (-1.0, -0.5, 0.0, 0.5, 1.0):
@@ -154,12 +154,44 @@ def test_edges_of_faces_are_exact_line_drawings_of_the_same_faces():
 
     from ganstudio.config import DataConfig
     from ganstudio.data import load_dataset
-    from ganstudio.data.faces import make_face_outlines
+    from ganstudio.data.faces import make_face_sources
     from ganstudio.data.pairs import make_sources
 
     data = load_dataset(DataConfig(num_images=200, image_size=32, channels=3, pair_from="edges"))
-    assert torch.equal(data.sources, torch.from_numpy(make_face_outlines(200, 32, 0)))
+    assert torch.equal(data.sources, torch.from_numpy(make_face_sources(200, 32, 3, 0, "edges")))
     lines = data.sources < 128
     assert 0.05 < lines.float().mean() < 0.4 and (data.sources[:, :, 0, 0] == 255).all()
     picture_edges = 255 - make_sources(data.images, "edges").float()  # Sobel, found in the picture
     assert picture_edges[lines].mean() > 3 * picture_edges[~lines].mean()
+
+
+def test_light_brightens_the_side_it_comes_from():
+    """Light from the image's left (-1) makes the left half of the head brighter than the right, and
+    the other way round: in every face, by a lot, at 32 px."""
+    base = _factors(24, yaw=0.0)
+    halves = []
+    for light in (-1.0, 1.0):
+        grey = render_faces(dict(base, light=np.full(24, light, np.float32)), 32, 1, None).astype(np.float32)
+        head = grey[:, 0, 8:24]  # rows through the face
+        halves.append(head[:, :, 6:16].mean((1, 2)) - head[:, :, 16:26].mean((1, 2)))
+    assert (halves[0] > 15).all() and (halves[1] < -15).all(), halves
+
+
+def test_relight_pairs_are_the_same_faces_lit_from_the_other_side(monkeypatch, tmp_path):
+    """pair_from="relight": each input is its own face (same factors and nuisances) with the light
+    mirrored; only faces draws such pairs."""
+    import torch
+
+    from ganstudio.errors import ConfigError
+
+    monkeypatch.setenv("GANSTUDIO_CACHE", str(tmp_path))
+    data = load_dataset(DataConfig(num_images=64, image_size=32, channels=3, pair_from="relight"))
+    rng = np.random.default_rng(0)
+    factors = sample_factors(64, rng)
+    expected = render_faces(dict(factors, light=-factors["light"]), 32, 3, rng)
+    assert data.sources.shape == data.images.shape and torch.equal(data.sources, torch.from_numpy(expected))
+    difference = (data.sources.float() - data.images.float()).abs().mean((1, 2, 3)).numpy()
+    strong = np.abs(factors["light"]) > 0.5
+    assert difference[strong].min() > 8 and difference[np.abs(factors["light"]) < 0.05].max() < 2
+    with pytest.raises(ConfigError, match="needs --dataset faces"):
+        DataConfig(dataset="folder", pair_from="relight")

@@ -83,26 +83,74 @@ def test_a_drawn_stroke_changes_the_output(qtbot, panel, tmp_path, run_path):
 
 def test_faces_factors_draw_a_fresh_input(qtbot, panel):
     sketch = panel.sketch
-    assert sketch.factors.isVisible() and sketch.has_factors
+    assert sketch.face.isVisible() and sketch.has_factors
     before_input, before = sketch.pad.array(), sketch.output.copy()
-    sketch.sliders["yaw"].setValue(0)  # the head turned to the image's left
+    sketch.face.sliders["yaw"].setValue(0)  # the head turned to the image's left
     assert not np.array_equal(sketch.pad.array(), before_input)
     wait_for_new_output(qtbot, sketch, before)
     left = sketch.pad.array()
-    sketch.sliders["yaw"].setValue(100)
+    sketch.face.sliders["yaw"].setValue(100)
     right = sketch.pad.array()
     assert not np.array_equal(left, right)
 
 
 def test_a_strip_along_a_factor_and_its_gif(qtbot, panel, tmp_path):
     sketch = panel.sketch
-    qtbot.waitUntil(lambda: sketch.strip.image() is not None, timeout=5000)
-    assert sketch.strip.image().width() == 7 * 33 + 1  # seven outputs, yaw from one end to the other
-    sketch.export_gif_to(tmp_path / "yaw.gif")
+    qtbot.waitUntil(lambda: sketch.face.strip.image() is not None, timeout=5000)
+    assert sketch.face.strip.image().width() == 7 * 33 + 1  # seven outputs, yaw from one end to the other
+    sketch.export_animation_to("strip", tmp_path / "yaw.gif")
     qtbot.waitUntil(lambda: (tmp_path / "yaw.gif").is_file(), timeout=5000)
     from PIL import Image
     with Image.open(tmp_path / "yaw.gif") as gif:
         assert gif.n_frames == 24
+
+
+def test_interpolating_two_faces_drawn_by_the_sliders_goes_through_their_factors(qtbot, panel):
+    """A = head turned left, B = turned right (both drawn by the sliders): halfway is the face looking
+    ahead, drawn, not a double exposure of the two; the output follows the scrub."""
+    sketch = panel.sketch
+    sketch.tools.setCurrentWidget(sketch.interpolation)
+    yaw = sketch.face.sliders["yaw"]
+    yaw.setValue(0)
+    qtbot.mouseClick(sketch.interpolation.set_a, Qt.MouseButton.LeftButton)
+    yaw.setValue(100)
+    qtbot.mouseClick(sketch.interpolation.set_b, Qt.MouseButton.LeftButton)
+    yaw.setValue(50)
+    ahead = sketch.pad.array().copy()
+    assert sketch.interpolation.scrub.isEnabled()
+    before = sketch.output.copy()
+    sketch.interpolation.scrub.setValue(0)
+    sketch.interpolation.scrub.setValue(50)
+    assert np.array_equal(sketch.pad.array(), ahead)
+    wait_for_new_output(qtbot, sketch, before)
+    a, b = sketch.ends["a"][0], sketch.ends["b"][0]
+    crossfade = np.rint((a.astype(float) + b) / 2)
+    assert np.abs(ahead - crossfade).mean() > 5
+
+
+def test_interpolating_two_held_out_inputs_crossfades_them_and_exports(qtbot, panel, tmp_path, monkeypatch):
+    import ganstudio.gui.widgets.sketch_panel as sketch_module
+
+    sketch = panel.sketch
+    sketch._pick_held_out(0)
+    qtbot.mouseClick(sketch.interpolation.set_a, Qt.MouseButton.LeftButton)
+    sketch._pick_held_out(1)
+    qtbot.mouseClick(sketch.interpolation.set_b, Qt.MouseButton.LeftButton)
+    a, b = sketch.ends["a"][0].astype(float), sketch.ends["b"][0].astype(float)
+    assert sketch.ends["a"][1] is None and not np.array_equal(a, b)
+    sketch.interpolation.scrub.setValue(25)
+    assert np.abs(sketch.pad.array() - (0.75 * a + 0.25 * b)).max() <= 0.5
+
+    sketch.export_animation_to("interpolation", tmp_path / "ab.gif")
+    qtbot.waitUntil(lambda: (tmp_path / "ab.gif").is_file(), timeout=5000)
+    from PIL import Image
+    with Image.open(tmp_path / "ab.gif") as gif:
+        assert gif.n_frames == 24  # A to B and back
+    written = []
+    monkeypatch.setattr(sketch_module, "save_mp4", lambda frames, path, **kw: written.append((len(frames), path)))
+    sketch.export_animation_to("interpolation", tmp_path / "ab.mp4")
+    qtbot.waitUntil(lambda: bool(written), timeout=5000)
+    assert written == [(24, tmp_path / "ab.mp4")]
 
 
 def test_switching_between_a_z_model_and_a_translation_model(qtbot, panel, tmp_path_factory, run_path):
@@ -181,3 +229,19 @@ def test_setup_form_offers_paired_inputs_only_where_needed(qtbot):
     form.dataset.setCurrentIndex(form.dataset.findData("pairs"))  # a paired folder brings its own inputs
     assert not form.pair_from.isVisibleTo(form)
     assert form.config().data.pair_from is None
+
+
+def test_relit_faces_are_offered_for_faces_only(qtbot):
+    from ganstudio.gui.widgets.setup_form import SetupForm
+
+    form = SetupForm()
+    qtbot.addWidget(form)
+    form.show()
+    form.family.setCurrentIndex(form.family.findData("pix2pix"))
+    form.family.activated.emit(form.family.currentIndex())
+    relight = form.pair_from.findData("relight")
+    assert not form.pair_from.view().isRowHidden(relight)
+    form.pair_from.setCurrentIndex(relight)
+    assert form.config().data.pair_from == "relight"
+    form.dataset.setCurrentIndex(form.dataset.findData("folder"))
+    assert form.pair_from.view().isRowHidden(relight) and form.pair_from.currentData() == "edges"

@@ -1,4 +1,5 @@
-"""Interpolation between two codes A and B: lerp or slerp, a scrub slider and an animated play."""
+"""Interpolation between two ends A and B (latent codes, or a translation model's inputs): lerp or slerp,
+a scrub slider and an animated play."""
 
 from __future__ import annotations
 
@@ -17,28 +18,33 @@ class InterpolationPane(QWidget):
     position_changed = Signal(float)
     export_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, methods: tuple[str, ...] = tuple(INTERPOLATIONS), what: str = "codes",
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.a: np.ndarray | None = None
         self.b: np.ndarray | None = None
         self.set_a = QPushButton("A ← current")
         self.set_b = QPushButton("B ← current")
         self.method = QComboBox()
-        self.method.addItems(list(INTERPOLATIONS))
-        self.method.setCurrentText("slerp")
+        self.method.addItems(list(methods))
+        self.method.setCurrentText("slerp" if "slerp" in methods else methods[0])
         self.scrub = QSlider(Qt.Orientation.Horizontal)
         self.scrub.setObjectName("interpolationScrub")
         self.scrub.setRange(0, TICKS)
         self.play = QPushButton("Play")
         self.play.setCheckable(True)
         self.export = QPushButton("Export GIF/MP4…")
-        self.status = QLabel("Set A and B from the codes you like.")
+        self._hint = f"Set A and B from the {what} you like."
+        self.status = QLabel(self._hint)
         self.status.setWordWrap(True)
         grid = QGridLayout(self)
         grid.addWidget(self.set_a, 0, 0)
         grid.addWidget(self.set_b, 0, 1)
-        grid.addWidget(QLabel("path"), 1, 0)
-        grid.addWidget(self.method, 1, 1)
+        if len(methods) > 1:
+            grid.addWidget(QLabel("path"), 1, 0)
+            grid.addWidget(self.method, 1, 1)
+        else:
+            self.method.hide()
         grid.addWidget(self.scrub, 2, 0, 1, 2)
         grid.addWidget(self.play, 3, 0)
         grid.addWidget(self.export, 3, 1)
@@ -57,6 +63,12 @@ class InterpolationPane(QWidget):
         setattr(self, which, np.array(z, np.float32))
         self.status.setText(f"A {'set' if self.a is not None else '—'},  B {'set' if self.b is not None else '—'}."
                             + ("  Scrub or play." if self.ready else ""))
+        self._update_enabled()
+
+    def clear_ends(self) -> None:
+        """Forget A and B (e.g. for a model of another shape)."""
+        self.a = self.b = None
+        self.status.setText(self._hint)
         self._update_enabled()
 
     @property

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.config import (
+    DRAWN_PAIRS,
     IMAGE_SIZES,
     PAIR_TRANSFORMS,
     PAIRED_DATASETS,
@@ -43,7 +44,8 @@ from ganstudio.models.base import Z
 from ganstudio.training.device import describe_device
 
 PAIR_LABELS = {"edges": "its edges (a line drawing)", "grey": "its grey version (colourise)",
-               "blur": "a blurred copy (deblur)", "downscale": "a 4× smaller copy (upscale)"}
+               "blur": "a blurred copy (deblur)", "downscale": "a 4× smaller copy (upscale)",
+               "relight": "the face lit from the other side (relight)"}
 ROOT_HINTS = {"folder": "folder of images", "pairs": "A/ and B/ folders, or side-by-side images",
               "mnist": "torchvision root (optional)", "fashion-mnist": "torchvision root (optional)"}
 
@@ -257,6 +259,14 @@ class SetupForm(QWidget):
         nearest = min(cls.image_sizes, key=lambda size: abs(size - (current or 0)))
         self.image_size.setCurrentIndex(self.image_size.findData(nearest))
 
+    def _offer_pairings(self, dataset: str) -> None:
+        """Offer the inputs this data set can have: pairings another data set draws are hidden."""
+        for index in range(self.pair_from.count()):
+            owner = DRAWN_PAIRS.get(self.pair_from.itemData(index))
+            self.pair_from.view().setRowHidden(index, owner is not None and owner != dataset)
+        if self.pair_from.view().isRowHidden(self.pair_from.currentIndex()):
+            self.pair_from.setCurrentIndex(0)
+
     def _needs_pair_transform(self) -> bool:
         """The family needs pairs and the data set has none of its own."""
         return (SOURCE in family_class(self.family.currentData()).needs
@@ -292,6 +302,7 @@ class SetupForm(QWidget):
             widget.setEnabled(hint is not None)
         self.root.setPlaceholderText(hint or "built in, nothing to choose")
         self.labels.setEnabled(name == "folder")
+        self._offer_pairings(name)
         self._forms["Data"].setRowVisible(self.pair_from, self._needs_pair_transform())
         self._preview_timer.start()
 

@@ -1,7 +1,8 @@
 """The Explore tab's body for image-to-image models (pix2pix): a sketch pad whose output follows the pen,
-the run's held-out inputs to start from, sliders over the faces' factors that draw a fresh input (turn
-the head, then sketch on it) with a strip of outputs along one factor (and its GIF), fresh dropout noise,
-and export of input and output."""
+the run's held-out inputs to start from, fresh dropout noise and export of input and output; beside it,
+sliders over the faces' factors that draw a fresh input (turn the head, then sketch on it) with a strip
+of outputs along one factor, and an interpolation between two inputs (through the factors when both
+ends were drawn by the sliders, else a crossfade of the pictures), both exported as GIF or MP4."""
 
 from __future__ import annotations
 
@@ -11,31 +12,32 @@ import numpy as np
 import torch
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ganstudio.data.base import SOURCE
-from ganstudio.data.faces import FACTOR_NAMES, FACTOR_RANGES, render_faces, render_outlines
+from ganstudio.data.faces import EXACT_PAIRS, render_faces, render_sources
 from ganstudio.data.pairs import make_sources
+from ganstudio.errors import UserError
 from ganstudio.gui.render_service import RenderService
 from ganstudio.gui.widgets.candidate_grid import CandidateGrid
+from ganstudio.gui.widgets.face_factors import FaceFactorsBox
 from ganstudio.gui.widgets.image_view import ImageView
+from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
 from ganstudio.gui.widgets.sketch_pad import SketchPad
-from ganstudio.images import image_grid, save_gif, save_png, to_uint8
+from ganstudio.images import image_grid, mp4_encoder, save_gif, save_mp4, save_png, to_uint8
 from ganstudio.snapshot import GeneratorSnapshot
 
-SLIDER_STEPS = 100
-STRIP_STEPS, GIF_FRAMES = 7, 24  # outputs in the factor strip; frames of its GIF (there and back)
+STRIP_STEPS = 7  # outputs in the factor strip
+ANIMATION_STEPS = 13  # inputs from one end to the other in an exported animation (played there and back)
+Factors = dict[str, np.ndarray]
 
 
 class SketchPanel(QWidget):
@@ -51,6 +53,8 @@ class SketchPanel(QWidget):
         self.noise_seed = 0
         self.output: np.ndarray | None = None
         self.has_factors = False  # faces data: sliders over its factors draw inputs
+        self.pad_factors: Factors | None = None  # the factors of the face on the pad, until it is drawn upon
+        self.ends: dict[str, tuple[np.ndarray, Factors | None]] = {}  # interpolation: "a"/"b" -> (input, factors)
         self.pad = SketchPad()
         self.view = ImageView("The model's output for the drawing appears here.")
         self.view.setMinimumSize(240, 240)
@@ -63,28 +67,15 @@ class SketchPanel(QWidget):
                                  "shows what the noise varies")
         self.export = QPushButton("Export…")
         self.noise_label = QLabel()
-        self.factors = QGroupBox("Draw a face to start from (faces' factors)")
-        self.sliders: dict[str, QSlider] = {}
-        form = QFormLayout(self.factors)
-        for name in FACTOR_NAMES:
-            slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setRange(0, SLIDER_STEPS)
-            slider.setValue(SLIDER_STEPS // 2)
-            slider.valueChanged.connect(self._draw_face)
-            self.sliders[name] = slider
-            form.addRow(name.replace("_", " "), slider)
-        self.strip_factor = QComboBox()
-        for name in FACTOR_NAMES:
-            self.strip_factor.addItem(name.replace("_", " "), name)
-        self.strip = ImageView("Outputs along the factor")
-        self.strip.setMinimumHeight(60)
-        self.strip.setMaximumHeight(110)
-        self.export_gif = QPushButton("Export GIF…")
-        self.export_gif.setToolTip("The outputs as the factor goes from one end to the other and back")
-        form.addRow("Strip along", self.strip_factor)
-        form.addRow(self.strip)
-        form.addRow(self.export_gif)
-        self._gif_path: Path | None = None
+        self.face = FaceFactorsBox()
+        self.face.setToolTip("Draw a face to start from: the faces' factors")
+        self.interpolation = InterpolationPane(methods=("lerp",), what="inputs")
+        self.interpolation.set_a.setText("A ← input")
+        self.interpolation.set_b.setText("B ← input")
+        self.tools = QTabWidget()
+        self.tools.addTab(self.face, "Faces' factors")
+        self.tools.addTab(self.interpolation, "Interpolate")
+        self._animation_path: Path | None = None
 
         pads = QSplitter(Qt.Orientation.Horizontal)
         for title, widget in (("<b>Input</b> — draw (left button), erase (right button)", self.pad),
@@ -109,20 +100,25 @@ class SketchPanel(QWidget):
         left_layout.addWidget(self.held_out, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(self.factors)
+        splitter.addWidget(self.tools)
         splitter.setSizes([760, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-        self.pad.drawn.connect(self._render)
+        self.pad.drawn.connect(self._on_drawn)
         self.clear.clicked.connect(self.pad.clear)
         self.load.clicked.connect(self._load)
         self.resample.clicked.connect(self._resample)
         self.export.clicked.connect(self._export)
         self.held_out.clicked.connect(self._pick_held_out)
-        self.strip_factor.currentIndexChanged.connect(self._render_strip)
-        self.export_gif.clicked.connect(self._ask_gif)
+        self.face.face_changed.connect(self._draw_face)
+        self.face.strip_changed.connect(self._render_strip)
+        self.face.export_requested.connect(lambda: self._ask_animation("strip", f"{self.face.along}.gif"))
+        self.interpolation.set_a.clicked.connect(lambda: self._set_end("a"))
+        self.interpolation.set_b.clicked.connect(lambda: self._set_end("b"))
+        self.interpolation.position_changed.connect(self._show_between)
+        self.interpolation.export_requested.connect(lambda: self._ask_animation("interpolation", "interpolation.gif"))
         self.renderer.ready.connect(self._on_rendered)
         self._show_noise()
 
@@ -135,7 +131,10 @@ class SketchPanel(QWidget):
         sources = snapshot.fixed.get(SOURCE)
         self.held_out.set_images(to_uint8(sources) if sources is not None else np.zeros((0, 1, 1, 1), np.uint8))
         self.has_factors = snapshot.config.data.dataset == "faces" and snapshot.config.data.pair_from is not None
-        self.factors.setVisible(self.has_factors)
+        self.tools.setTabVisible(self.tools.indexOf(self.face), self.has_factors)
+        if first:
+            self.ends.clear()
+            self.interpolation.clear_ends()
         if first and sources is not None and len(sources):
             self._pick_held_out(0)
         else:
@@ -157,21 +156,17 @@ class SketchPanel(QWidget):
         """A face drawn from the sliders' factors, as the model's input."""
         if self.snapshot is None or not self.has_factors:
             return
-        self.pad.set_array(self._face_inputs()[0])
+        factors = self.face.factors()
+        self.pad.set_array(self._face_inputs(factors)[0])
+        self.pad_factors = factors
         self._render_strip()
 
-    def _face_inputs(self, along: str | None = None, steps: int = 1) -> np.ndarray:
-        """(steps, H, W, C') uint8 inputs of faces with the sliders' factors (no nuisances: centred, plain
-        background), turned into inputs by the run's pairing; ``along`` sweeps that factor end to end."""
-        factors = {}
-        for name, slider in self.sliders.items():
-            low, high = FACTOR_RANGES[name]
-            value = low + (high - low) * slider.value() / SLIDER_STEPS
-            factors[name] = np.linspace(low, high, steps, dtype=np.float32) if name == along else np.full(
-                steps, value, np.float32)
+    def _face_inputs(self, factors: Factors) -> np.ndarray:
+        """(N, H, W, C') uint8 inputs of the faces with these factors (name -> (N,); no nuisances:
+        centred, plain background), turned into inputs by the run's pairing."""
         data = self.snapshot.config.data
-        if data.pair_from == "edges":
-            sources = torch.from_numpy(render_outlines(factors, data.image_size, rng=None))
+        if data.pair_from in EXACT_PAIRS:
+            sources = torch.from_numpy(render_sources(factors, data.image_size, data.channels, None, data.pair_from))
         else:
             sources = make_sources(torch.from_numpy(render_faces(factors, data.image_size, data.channels, rng=None)),
                                    data.pair_from)
@@ -180,21 +175,69 @@ class SketchPanel(QWidget):
     @Slot()
     def _render_strip(self) -> None:
         if self.snapshot is not None and self.has_factors:
-            inputs = self._face_inputs(self.strip_factor.currentData(), STRIP_STEPS)
+            inputs = self._face_inputs(self.face.factors(self.face.along, STRIP_STEPS))
             self.renderer.request("sketch-strip", inputs, noise_seed=self.noise_seed)
 
-    @Slot()
-    def _ask_gif(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export a GIF along the factor",
-                                              f"{self.strip_factor.currentData()}.gif", "GIF (*.gif)")
-        if path:
-            self.export_gif_to(path)
+    # -- interpolation between two inputs ---------------------------------------------------------
 
-    def export_gif_to(self, path: str | Path) -> None:
-        """Render the GIF's frames (latest-wins, off the GUI thread); written when they arrive."""
-        self._gif_path = Path(path).with_suffix(".gif")
-        inputs = self._face_inputs(self.strip_factor.currentData(), GIF_FRAMES // 2 + 1)
-        self.renderer.request("sketch-gif", np.concatenate([inputs, inputs[-2:0:-1]]), noise_seed=self.noise_seed)
+    def _set_end(self, which: str) -> None:
+        """Keep the pad's input (and its factors, if the sliders drew it) as end A or B."""
+        image = self.pad.array().copy()
+        self.ends[which] = (image, self.pad_factors)
+        self.interpolation.set_end(which, image)
+
+    def inputs_between(self, ts: np.ndarray) -> tuple[np.ndarray, Factors | None]:
+        """The inputs at positions ``ts`` (T,) from A (0) to B (1): faces with interpolated factors when
+        the sliders drew both ends, else a crossfade of the two pictures. Returns ((T, H, W, C') uint8,
+        the factors or None)."""
+        (a, a_factors), (b, b_factors) = self.ends["a"], self.ends["b"]
+        t = np.asarray(ts, np.float32)
+        if a_factors is not None and b_factors is not None and self.has_factors:
+            factors = {name: a_factors[name][0] + t * (b_factors[name][0] - a_factors[name][0]) for name in a_factors}
+            return self._face_inputs(factors), factors
+        t = t.reshape(-1, 1, 1, 1)
+        return np.rint((1 - t) * a + t * b).astype(np.uint8), None
+
+    @Slot(float)
+    def _show_between(self, t: float) -> None:
+        inputs, factors = self.inputs_between(np.array([t]))
+        self.pad.set_array(inputs[0])
+        self.pad_factors = factors
+
+    # -- animations (GIF or MP4) ------------------------------------------------------------------
+
+    def _ask_animation(self, what: str, name: str) -> None:
+        kinds = "GIF animation (*.gif)" + (";;MP4 video (*.mp4)" if mp4_encoder() else "")
+        path, _ = QFileDialog.getSaveFileName(self, f"Export the {what}", name, kinds)
+        if path:
+            self.export_animation_to(what, path)
+
+    def export_animation_to(self, what: str, path: str | Path) -> None:
+        """Render the outputs along the factor strip (``what="strip"``) or from A to B
+        (``"interpolation"``) there and back (latest-wins, off the GUI thread); the file (GIF, or MP4 by
+        its suffix) is written when they arrive."""
+        ts = np.linspace(0, 1, ANIMATION_STEPS, dtype=np.float32)
+        if what == "strip":
+            inputs = self._face_inputs(self.face.factors(self.face.along, ANIMATION_STEPS))
+        else:
+            inputs, _ = self.inputs_between(ts)
+        path = Path(path)
+        self._animation_path = path if path.suffix.lower() in (".gif", ".mp4") else path.with_suffix(".gif")
+        self.renderer.request("sketch-animation", np.concatenate([inputs, inputs[-2:0:-1]]),
+                              noise_seed=self.noise_seed)
+
+    def _write_animation(self, frames: np.ndarray) -> None:
+        path, self._animation_path = self._animation_path, None
+        scale = max(1, 192 // frames.shape[1])
+        try:
+            if path.suffix.lower() == ".mp4":
+                save_mp4(list(frames), path, fps=12, scale=scale)
+            else:
+                save_gif(list(frames), path, frame_ms=80, scale=scale)
+        except (UserError, OSError) as e:
+            self.message.emit(f"Could not save {path.name}: {e}")
+            return
+        self.message.emit(f"Saved {path.name}")
 
     @Slot()
     def _load(self) -> None:
@@ -215,6 +258,12 @@ class SketchPanel(QWidget):
     # -- rendering --------------------------------------------------------------------------------
 
     @Slot()
+    def _on_drawn(self) -> None:
+        """The pad changed (a stroke, a load, a pick): the factors no longer describe it."""
+        self.pad_factors = None
+        self._render()
+
+    @Slot()
     def _render(self) -> None:
         if self.snapshot is not None:
             self.renderer.request("sketch", self.pad.array()[None], noise_seed=self.noise_seed)
@@ -226,11 +275,9 @@ class SketchPanel(QWidget):
             self.view.set_array(self.output)
             self.output_shown.emit()
         elif channel == "sketch-strip":
-            self.strip.set_array(image_grid(images, columns=len(images), padding=1))
-        elif channel == "sketch-gif" and self._gif_path is not None:
-            save_gif(list(images), self._gif_path, frame_ms=80, scale=max(1, 192 // images.shape[1]))
-            self.message.emit(f"Saved {self._gif_path.name}")
-            self._gif_path = None
+            self.face.strip.set_array(image_grid(images, columns=len(images), padding=1))
+        elif channel == "sketch-animation" and self._animation_path is not None:
+            self._write_animation(images)
 
     @Slot()
     def _resample(self) -> None:

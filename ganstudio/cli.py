@@ -178,6 +178,25 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     translate.add_argument("--noise-seed", type=int, default=0,
                            help="seed of the dropout noise pix2pix renders with (default: 0)")
+    project = sub.add_parser("project", help="find the z of a real image (GAN inversion) and edit it",
+                             description="Project a real image into a z-model's latent space (the image is "
+                                         "centre-cropped and resized like the training data), write its z as "
+                                         "JSON, and optionally the reconstruction and an edit along named "
+                                         "directions.")
+    project.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    project.add_argument("image", help="an image file")
+    project.add_argument("-o", "--output", required=True, metavar="Z.json", help="where to write z (JSON)")
+    project.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
+    project.add_argument("--reconstruction", metavar="OUT.png", help="write G(z) here")
+    project.add_argument("--edit", action="append", default=[], metavar="NAME=STRENGTH",
+                         help="move z along a named direction, repeatable, e.g. --edit yaw=+2")
+    project.add_argument("--edited", metavar="OUT.png", help="write the edited image here (with --edit)")
+    project.add_argument("--directions", metavar="FILE.json",
+                         help="directions to edit along (default: named from the data's factors or classes)")
+    project.add_argument("--starts", type=int, default=12, help="random starts optimised together (default: 12)")
+    project.add_argument("--steps", type=int, default=250, help="optimisation steps (default: 250)")
+    project.add_argument("--pixels-only", action="store_true",
+                         help="no perceptual term (no feature network to train or load)")
     return parser
 
 
@@ -196,17 +215,18 @@ def _given(args: argparse.Namespace, names) -> dict:
     return {field: getattr(args, arg) for arg, field in pairs if getattr(args, arg) is not None}
 
 
-def _parse_options(pairs: list[str]) -> dict[str, float]:
-    options = {}
+def _parse_numbers(pairs: list[str], flag: str, example: str) -> dict[str, float]:
+    """["KEY=NUMBER", ...] -> {key: number}; a malformed pair is a UserError naming ``flag``."""
+    numbers = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         try:
-            options[key.strip()] = float(value)
+            numbers[key.strip()] = float(value)
         except ValueError:
             sep = ""
         if not sep or not key.strip():
-            raise UserError(f"--option needs KEY=NUMBER, e.g. --option n_critic=5, not '{pair}'")
-    return options
+            raise UserError(f"{flag} needs KEY=NUMBER, e.g. {flag} {example}, not '{pair}'")
+    return numbers
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -243,7 +263,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         given = _given(args, _MODEL_ARGS)
         family = given.get("family", ModelConfig().family)
         model = ModelConfig(**{"width": family_class(family).start_width(), **given},
-                            options=_parse_options(args.option))
+                            options=_parse_numbers(args.option, "--option", "n_critic=5"))
         defaults = family_class(model.family).train_defaults()
         config = RunConfig().replace(data=_given(args, _DATA_ARGS), model=model,
                                      train=defaults | _given(args, _TRAIN_ARGS))
@@ -576,6 +596,62 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project(args: argparse.Namespace) -> int:
+    import json
+
+    from ganstudio.fileio import atomic_write_text
+    from ganstudio.images import save_image
+    from ganstudio.latent.directions import apply_directions
+    from ganstudio.latent.encoding import image_from_file
+    from ganstudio.latent.projection import project
+    from ganstudio.metrics.features import domain_features
+    from ganstudio.snapshot import GeneratorSnapshot
+
+    edits = _parse_numbers(args.edit, "--edit", "yaw=+2")
+    if edits and not args.edited:
+        raise UserError("--edit needs --edited OUT.png to write the edited image to")
+    if args.starts < 1 or args.steps < 1:
+        raise UserError("--starts and --steps must be at least 1")
+    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    if snapshot.translates:
+        raise UserError(f"{snapshot.config.model.family} translates images; it has no z to project into")
+    image = image_from_file(args.image, snapshot.image_shape)
+    features = None if args.pixels_only else domain_features(snapshot.config.data).net
+    found = project(snapshot, image, features, starts=args.starts, steps=args.steps)
+    if found.label is not None:
+        snapshot = snapshot.with_label(found.label)
+    document = {"format": "ganstudio-code/1", "latent_dim": snapshot.latent_dim, "z": found.z.tolist(),
+                "label": found.label, "class": snapshot.class_names[found.label] if found.label is not None else None,
+                "psnr_db": round(found.psnr, 2), "image": str(args.image), "source": snapshot.source}
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.output, json.dumps(document, indent=1))
+    print(f"Projected {args.image} into {snapshot.source} in {found.seconds:.1f} s: reconstruction PSNR "
+          f"{found.psnr:.1f} dB" + (f", class {document['class']}" if found.label is not None else "")
+          + f"; z written to {args.output}")
+    if args.reconstruction:
+        save_image(found.reconstruction, args.reconstruction)
+        print(f"Wrote the reconstruction to {args.reconstruction}")
+    if edits:
+        directions = _named_directions(snapshot, args.directions, list(edits))
+        edited = apply_directions(found.z[None], directions, list(edits.values()))
+        save_image(snapshot.render(edited)[0], args.edited)
+        print(f"Wrote the image edited by {', '.join(f'{k} {v:+g}' for k, v in edits.items())} to {args.edited}")
+    return 0
+
+
+def _named_directions(snapshot, path: str | None, names: list[str]):
+    """The directions called ``names``: from a direction file, else named after the data's factors or classes."""
+    from ganstudio.latent.directions import load_directions
+    from ganstudio.latent.discover import discover_directions
+
+    found = load_directions(path, snapshot.latent_dim) if path else discover_directions(snapshot, "supervised", 100)
+    by_name = {d.name: d for d in found}
+    missing = [name for name in names if name not in by_name]
+    if missing:
+        raise UserError(f"no direction named {', '.join(missing)}; there are: {', '.join(by_name)}")
+    return [by_name[name] for name in names]
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from ganstudio.gui.app import run_app
 
@@ -586,7 +662,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": cmd_train, "sample": cmd_sample, "directions": cmd_directions, "traverse": cmd_traverse,
-               "eval": cmd_eval, "translate": cmd_translate, "gui": cmd_gui, None: cmd_gui}[args.command]
+               "eval": cmd_eval, "translate": cmd_translate, "project": cmd_project, "gui": cmd_gui,
+               None: cmd_gui}[args.command]
     try:
         return command(args)
     except UserError as e:

@@ -24,7 +24,6 @@ from torch import nn
 
 from ganstudio.errors import UserError
 from ganstudio.fileio import atomic_write_text
-from ganstudio.models.base import MetricInfo
 
 DIRECTIONS_FORMAT = "ganstudio-directions/1"
 METHODS = ("sefa", "pca", "supervised", "marked")
@@ -44,6 +43,7 @@ class Direction:
     rank: int = 0  # 1 = the method's strongest
     layer: str = ""  # the generator layer the method looked at
     source: str = ""  # the checkpoint it came from, or "live training, step N"
+    effect: str = ""  # what it does to the image, measured (latent.probes.propose_name)
 
     @property
     def step(self) -> np.ndarray:
@@ -60,7 +60,7 @@ class Direction:
             direction = cls(name=str(d["name"]), method=str(d["method"]), vector=vector,
                             sigma=float(d.get("sigma", 1.0)), score=float(d.get("score", 0.0)),
                             rank=int(d.get("rank", 0)), layer=str(d.get("layer", "")),
-                            source=str(d.get("source", "")))
+                            source=str(d.get("source", "")), effect=str(d.get("effect", "")))
         except (KeyError, TypeError, ValueError) as e:
             raise DirectionsError(f"a direction entry is invalid ({e})") from None
         if vector.ndim != 1 or not np.isfinite(vector).all() or not math.isfinite(direction.sigma):
@@ -160,35 +160,6 @@ def direction_stability(previous: Sequence[Direction], current: Sequence[Directi
     p = np.stack([d.vector for d in previous])
     c = np.stack([d.vector for d in current])
     return np.abs(c @ p.T).max(axis=1).astype(np.float32)
-
-
-SEFA_TRACKED = 5
-SEFA_METRICS = tuple(MetricInfo(f"sefa_share_{i}", f"SeFa {i}", "SeFa spectrum: share of each direction")
-                     for i in range(1, SEFA_TRACKED + 1)) + tuple(
-    MetricInfo(f"sefa_stability_{i}", f"SeFa {i}", "SeFa stability: |cos| to the previous samples' direction")
-    for i in range(1, SEFA_TRACKED + 1))
-
-
-class SefaTracker:
-    """SeFa at successive steps of one run, to show how directions emerge and settle: each record
-    holds the top-``k`` eigenvalues as shares of the spectrum and, from the second record on, each
-    direction's |cos| to its best match at the previous record (1 = it no longer changes)."""
-
-    def __init__(self, latent_dim: int, k: int = SEFA_TRACKED):
-        self.latent_dim, self.k = latent_dim, k
-        self.previous: list[Direction] = []
-
-    def record(self, generator: nn.Module, step: int) -> dict[str, float]:
-        a, _ = latent_projection(generator, self.latent_dim)
-        total = float(torch.linalg.matrix_norm(a) ** 2)  # = trace(AᵀA) = the sum of all eigenvalues
-        directions = sefa_directions(generator, self.latent_dim, self.k)
-        record: dict[str, float] = {"step": step}
-        record |= {f"sefa_share_{d.rank}": d.score / total for d in directions}
-        if self.previous:
-            stability = direction_stability(self.previous, directions)
-            record |= {f"sefa_stability_{d.rank}": float(c) for d, c in zip(directions, stability)}
-        self.previous = directions
-        return record
 
 
 # -- PCA (GANSpace) ---------------------------------------------------------------------------------------

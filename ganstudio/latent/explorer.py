@@ -65,12 +65,33 @@ class LatentState:
         self.strengths += [0.0] * len(directions)
         self._changed("directions")
 
+    def replace_method(self, method: str, directions: Sequence[Direction]) -> None:
+        """The directions of ``method`` replaced by ``directions`` of the same names (a tracker's newer
+        vectors, ``latent.tracking``): each keeps its place and strength; names no longer found go, new
+        ones come last at strength 0."""
+        given = {d.name: d for d in directions}
+        pairs = [(_keep_effect(given.pop(d.name), d), s) if d.method == method else (d, s)
+                 for d, s in zip(self.directions, self.strengths) if d.method != method or d.name in given]
+        pairs += [(d, 0.0) for d in given.values()]
+        self.directions, self.strengths = [d for d, _ in pairs], [s for _, s in pairs]
+        self._changed("directions")
+
+    def set_effects(self, effects: dict[str, str]) -> None:
+        """What the named directions do, in words (``latent.probes.propose_name``)."""
+        self.directions = [replace(d, effect=effects.get(d.name, d.effect)) for d in self.directions]
+        self._changed("directions")
+
     def clear_directions(self) -> None:
         self.directions, self.strengths = [], []
         self._changed("directions")
 
     def rename(self, index: int, name: str) -> None:
         self.directions[index] = replace(self.directions[index], name=name)
+
+
+def _keep_effect(new: Direction, old: Direction) -> Direction:
+    """A newer vector of a direction keeps its measured effect until it is measured again."""
+    return new if new.effect else replace(new, effect=old.effect)
 
 
 def code_to_text(z: np.ndarray) -> str:

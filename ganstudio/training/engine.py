@@ -36,7 +36,7 @@ from ganstudio.events import (
     TrainingWarning,
 )
 from ganstudio.images import image_grid, save_png, to_uint8
-from ganstudio.latent.directions import SefaTracker
+from ganstudio.latent.tracking import SefaTracker
 from ganstudio.metrics.evaluator import QualityEvaluator
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.models import build_family, family_class

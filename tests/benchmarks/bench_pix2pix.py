@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganstudio.config import RunConfig
+from ganstudio.config import PAIR_TRANSFORMS, RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.images import image_grid, save_png, to_uint8
 from ganstudio.latent.attributes import attribute_model_for
@@ -98,7 +98,7 @@ def measure(task: str, minutes: float, l1_only: bool, out: Path, width: int | No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--task", nargs="+", default=["edges", "grey"], choices=("edges", "grey", "blur", "downscale"))
+    parser.add_argument("--task", nargs="+", default=["edges", "grey"], choices=PAIR_TRANSFORMS)
     parser.add_argument("--grid", type=Path, help="write the edges task's grids side by side here")
     parser.add_argument("--width", type=int, help="the U-Net's base width (default: the family's, 32)")
     args = parser.parse_args()

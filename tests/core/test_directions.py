@@ -198,7 +198,7 @@ def test_direction_files_round_trip_and_reject_bad_input(tmp_path):
 
 
 def test_sefa_tracker_records_shares_and_stability():
-    from ganstudio.latent.directions import SefaTracker
+    from ganstudio.latent.tracking import SefaTracker
 
     torch.manual_seed(0)
     g = MLPGenerator(LATENT, (1, 8, 8))
@@ -211,4 +211,5 @@ def test_sefa_tracker_records_shares_and_stability():
     with torch.no_grad():
         g.net[0].weight.copy_(torch.randn_like(g.net[0].weight))
     moved = tracker.record(g, 30)
-    assert moved["sefa_stability_1"] < 0.95
+    # New weights: SeFa 1 turned a lot, or it is gone and new directions were born.
+    assert moved.get("sefa_stability_1", 0.0) < 0.95 and len(moved) > 1

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.gui
 def run_path(tmp_path_factory):
     from conftest import make_small_config
 
-    trainer = Trainer(make_small_config(steps=60), out=tmp_path_factory.mktemp("runs"))
+    trainer = Trainer(make_small_config(steps=60, checkpoint_every=30), out=tmp_path_factory.mktemp("runs"))
     trainer.run()
     return trainer.run_folder.path
 
@@ -263,3 +263,55 @@ def test_exploring_while_training_runs(qtbot, window, errors):
     # The render thread runs on one intra-op thread; training keeps all of its own.
     assert f"CPU ({DEFAULT_CPU_THREADS} thread" in window.device_label.text(), window.device_label.text()
     assert errors == []
+
+
+def test_found_directions_keep_their_names_and_strengths_on_a_later_checkpoint(qtbot, panel, run_path):
+    """SeFa directions found on one checkpoint are found again on the next and matched to the listed
+    ones: a renamed direction keeps its name, place and strength, with the newer vector."""
+    from PySide6.QtCore import Qt
+
+    checkpoints = sorted((run_path / "checkpoints").glob("step_*.json"))
+    assert len(checkpoints) >= 2
+    panel.set_snapshot(GeneratorSnapshot.from_checkpoint(checkpoints[0]))
+    panel.method.setCurrentIndex(panel.method.findData("sefa"))
+    panel.k.setValue(4)
+    qtbot.mouseClick(panel.find, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.state.directions) == 4, timeout=10_000)
+    row = panel.directions.rows[1]
+    row.name.setText("mine")
+    row.name.editingFinished.emit()
+    panel.state.set_strength(1, 1.5)
+    old = panel.state.directions[1].vector.copy()
+
+    panel.set_snapshot(GeneratorSnapshot.from_checkpoint(checkpoints[-1]))
+    names = [d.name for d in panel.state.directions]
+    assert "mine" in names and len(names) >= 4
+    index = names.index("mine")
+    followed = panel.state.directions[index]
+    assert panel.state.strengths[index] == 1.5 and panel.directions.rows[index].name.text() == "mine"
+    assert float(followed.vector @ old) > 0.5 and not np.allclose(followed.vector, old)
+    assert panel.trackers["sefa"].lives["mine"].steps == [int(checkpoints[0].stem[5:]),
+                                                          int(checkpoints[-1].stem[5:])]
+
+
+def test_directions_name_themselves_and_an_effect_can_be_removed(qtbot, panel):
+    from PySide6.QtCore import Qt
+
+    panel.method.setCurrentIndex(panel.method.findData("sefa"))
+    panel.k.setValue(3)
+    qtbot.mouseClick(panel.find, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.effects.table.rowCount() == 3, timeout=120_000)  # may train the attribute model
+    table = panel.effects.table
+    probes = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert {"brightness", "x", "size", "yaw", "smile"} <= set(probes)  # faces: its factors are probes too
+    assert all(d.effect for d in panel.state.directions)
+    assert panel.state.directions[0].effect in panel.directions.rows[0].info.text()
+
+    table.setCurrentCell(0, probes.index("brightness"))
+    qtbot.mouseClick(panel.effects.remove, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.state.directions) == 4, timeout=30_000)
+    added = panel.state.directions[-1]
+    assert added.name == f"{panel.state.directions[0].name} ⟂ brightness"
+    qtbot.waitUntil(lambda: table.rowCount() == 4, timeout=30_000)
+    measured = panel.effects.measured
+    assert abs(measured[3].effect["brightness"]) < 0.5 * abs(measured[0].effect["brightness"]) + 0.05

@@ -3,6 +3,7 @@ explorer offers a class for conditional models and encoding for the VAE."""
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from ganstudio.gui.controllers import BackgroundTasks
@@ -81,7 +82,7 @@ def test_explorer_draws_the_chosen_class(qtbot, panel, tmp_path):
     panel.set_snapshot(snapshot)
     qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
     bar = panel.conditioning
-    assert bar.classes.isVisible() and not bar.encode.isVisible()
+    assert bar.classes.isVisible() and bar.encode.isVisible()
     assert [bar.classes.itemText(i) for i in range(bar.classes.count())] == list(snapshot.class_names)
     before = panel.current_image.copy()
 
@@ -95,21 +96,44 @@ def test_explorer_draws_the_chosen_class(qtbot, panel, tmp_path):
     assert panel.snapshot.label == 4 and bar.classes.currentIndex() == 4
 
 
-def test_explorer_encodes_a_real_image(qtbot, panel, tmp_path, monkeypatch):
+def test_explorer_projects_a_real_image_into_the_vae_starting_from_its_encoder(qtbot, panel, tmp_path, monkeypatch):
     snapshot = GeneratorSnapshot.from_checkpoint(trained(tmp_path, "vae", steps=60))
     panel.set_snapshot(snapshot)
     qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
     bar = panel.conditioning
-    assert bar.encode.isVisible() and not bar.classes.isVisible()
+    assert bar.encode.isVisible() and not bar.classes.isVisible() and not panel.real_image.isVisible()
 
     from ganstudio.data import load_dataset
     real = load_dataset(snapshot.config.data).images[7].permute(1, 2, 0).numpy()
     save_png(real, tmp_path / "face.png")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "face.png"), ""))
-    bar.from_file.trigger()
-    expected = snapshot.encode(real[None])[0]
-    qtbot.waitUntil(lambda: np.allclose(panel.state.current(), expected, atol=1e-5), timeout=10_000)
+    with qtbot.waitSignal(panel.real_image.projected, timeout=60_000) as blocker:
+        bar.from_file.trigger()
+    found = blocker.args[0]
+    assert np.array_equal(panel.state.current(), found.z) and panel.real_image.isVisible()
+    encoded = snapshot.render(snapshot.encode(real[None]))[0].astype(float)
+    encoder_psnr = 10 * np.log10(255**2 / np.mean((encoded - real) ** 2))
+    assert found.psnr > encoder_psnr - 0.5  # the encoder's z is a start the optimisation refines
+    qtbot.waitUntil(lambda: np.array_equal(panel.current_image, found.reconstruction), timeout=5000)
 
     before = panel.state.current().copy()
-    bar.from_data.trigger()
-    qtbot.waitUntil(lambda: not np.allclose(panel.state.current(), before), timeout=10_000)
+    with qtbot.waitSignal(panel.real_image.projected, timeout=60_000):
+        bar.from_data.trigger()
+    assert not np.allclose(panel.state.current(), before)
+
+
+def test_a_projection_can_be_cancelled_and_a_newer_one_wins(qtbot, panel, tmp_path):
+    snapshot = GeneratorSnapshot.from_checkpoint(trained(tmp_path, "gan", steps=20))
+    panel.set_snapshot(snapshot)
+    qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
+    before = panel.state.current().copy()
+    panel.project_image("")
+    qtbot.mouseClick(panel.real_image.cancel, Qt.MouseButton.LeftButton)
+    assert panel.real_image.caption.text() == "Cancelled."
+    panel.project_image("")
+    panel.project_image("")  # the second replaces the first
+    results = []
+    panel.real_image.projected.connect(results.append)
+    qtbot.waitUntil(lambda: bool(results), timeout=60_000)
+    panel.tasks.shutdown()
+    assert len(results) == 1 and not np.allclose(panel.state.current(), before)

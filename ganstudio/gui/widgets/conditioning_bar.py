@@ -1,5 +1,6 @@
-"""What a model takes besides z: the class of a conditional model, and real images to encode for a
-model with an encoder. Each part shows only for models that have it."""
+"""What a z model's code can come from besides sampling: the class of a conditional model, and a real
+image projected into z (GAN inversion; the VAE's encoder gives it a head start). Each part shows only
+for models that have it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from ganstudio.snapshot import GeneratorSnapshot
 
 
 class ConditioningBar(QWidget):
-    """``label_chosen(int)``: draw this class; ``encode_requested(str)``: encode this image file, or a
-    random image of the run's data set when the string is empty."""
+    """``label_chosen(int)``: draw this class; ``encode_requested(str)``: find the z of this image file, or
+    of a random image of the run's data set when the string is empty."""
 
     label_chosen = Signal(int)
     encode_requested = Signal(str)
@@ -22,8 +23,9 @@ class ConditioningBar(QWidget):
         self.classes = QComboBox()
         self.classes.setToolTip("The class the conditional generator draws")
         self.encode = QToolButton()
-        self.encode.setText("Encode a real image")
-        self.encode.setToolTip("Find the z of a real image (the encoder's posterior mean) and explore around it")
+        self.encode.setText("Open a real image")
+        self.encode.setToolTip("Find the z whose image is closest to a real image (or drop an image file on the "
+                               "tab) and explore around it: every direction then edits your image")
         self.encode.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.encode)
         self.from_data = menu.addAction("A random image of the training data")
@@ -48,12 +50,12 @@ class ConditioningBar(QWidget):
             self.classes.setCurrentIndex(snapshot.label)
         for w in (self.class_label, self.classes):
             w.setVisible(bool(names))
-        self.encode.setVisible(snapshot is not None and snapshot.encoder is not None)
+        self.encode.setVisible(snapshot is not None and not snapshot.translates)
         self.setVisible(bool(names) or self.encode.isVisibleTo(self))
 
     @Slot()
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Encode an image", "",
+        path, _ = QFileDialog.getOpenFileName(self, "Open a real image", "",
                                               "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
         if path:
             self.encode_requested.emit(path)

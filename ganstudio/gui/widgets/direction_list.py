@@ -19,7 +19,8 @@ def describe(d: Direction) -> str:
     score = {"sefa": "eigenvalue", "pca": "variance", "supervised": "R²", "marked": "R²"}.get(d.method, "score")
     rank = f" #{d.rank}" if d.rank else ""
     value = f"{d.score:.1%}" if d.method == "pca" else f"{d.score:.3g}"
-    return f"{METHOD_NAMES.get(d.method, d.method)}{rank} · {score} {value}"
+    effect = f" — {d.effect}" if d.effect else ""
+    return f"{METHOD_NAMES.get(d.method, d.method)}{rank} · {score} {value}{effect}"
 
 
 class DirectionRow(QFrame):
@@ -30,6 +31,7 @@ class DirectionRow(QFrame):
         self.name.setToolTip(f"{direction.method}, layer {direction.layer or '-'}, from {direction.source or '?'}")
         self.info = QLabel(describe(direction))
         self.info.setStyleSheet("color: gray")
+        self.info.setWordWrap(True)
         self.slider = FocusSlider()
         self.slider.setRange(int(-EXTENT * SCALE), int(EXTENT * SCALE))
         self.value = QLabel("+0.00")

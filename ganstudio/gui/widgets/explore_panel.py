@@ -31,22 +31,25 @@ from ganstudio.gui.render_service import RenderService
 from ganstudio.gui.widgets.candidate_grid import CandidateGrid
 from ganstudio.gui.widgets.conditioning_bar import ConditioningBar
 from ganstudio.gui.widgets.direction_list import DirectionList
+from ganstudio.gui.widgets.effects_pane import EffectsPane
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
 from ganstudio.gui.widgets.loss_plot import MetricPlots
+from ganstudio.gui.widgets.real_image_pane import RealImagePane
 from ganstudio.gui.widgets.sketch_panel import SketchPanel
 from ganstudio.gui.widgets.z_sliders import ZSliders
 from ganstudio.images import mp4_encoder, save_gif, save_mp4, save_png
-from ganstudio.latent.directions import SEFA_METRICS, Direction, fit_direction, load_directions, save_directions
+from ganstudio.latent.directions import Direction, fit_direction, load_directions, save_directions
 from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
-from ganstudio.latent.encoding import image_from_file, random_data_image
 from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
+from ganstudio.latent.tracking import SEFA_METRICS, DirectionTracker, describe_lives
 from ganstudio.latent.walks import traversal, traversal_strengths
 from ganstudio.snapshot import GeneratorSnapshot
 
 CANDIDATES = 16
 LIVE = "live"
 METHOD_LABELS = {"sefa": "SeFa", "pca": "PCA (GANSpace)", "supervised": "Named (from the data's labels)"}
+TRACKED_PREFIXES = {"sefa": "SeFa", "pca": "PCA"}  # methods whose directions are followed to new snapshots
 
 
 class ExplorePanel(QWidget):
@@ -70,8 +73,11 @@ class ExplorePanel(QWidget):
         self._shuffles = 0
         self.label_choice = 0  # the class a conditional generator draws
         self._finding: str | None = None  # the discovery method running, if any
+        self.trackers: dict[str, DirectionTracker] = {}  # found SeFa/PCA directions, followed to new snapshots
+        self._sefa_records: list[dict] = []  # the run's SeFa history, for the lives below its plot
         self._build()
         self._connect()
+        self.setAcceptDrops(True)  # an image file dropped on the tab is projected into z
         self._set_enabled(False)
         self.set_training(False)
 
@@ -100,6 +106,7 @@ class ExplorePanel(QWidget):
         top.addWidget(self.source_label, 1)
 
         self.view = ImageView("The generator's image for the current z appears here.")
+        self.real_image = RealImagePane(self.tasks)
         self.candidates = CandidateGrid(columns=8)
         self.shuffle = QPushButton("Shuffle")
         self.mark_a, self.mark_b = QPushButton("Mark A"), QPushButton("Mark B")
@@ -118,6 +125,7 @@ class ExplorePanel(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.view, 3)
+        left_layout.addWidget(self.real_image)
         left_layout.addWidget(QLabel("<b>Candidates</b> — click one to explore it"))
         left_layout.addWidget(self.candidates, 1)
         left_layout.addLayout(marks)
@@ -176,7 +184,16 @@ class ExplorePanel(QWidget):
         self.tools.addTab(d_tab, "Directions")
         self.tools.addTab(z_tab, "z")
         self.tools.addTab(self.interpolation, "Interpolate")
-        self.tools.addTab(self.emergence, "Over training")
+        self.effects = EffectsPane(self.tasks)
+        self.tools.addTab(self.effects, "Effects")
+        self.lives = QLabel()
+        self.lives.setWordWrap(True)
+        self.lives.setStyleSheet("color: gray")
+        over_training = QWidget()
+        over_layout = QVBoxLayout(over_training)
+        over_layout.addWidget(self.emergence, 1)
+        over_layout.addWidget(self.lives)
+        self.tools.addTab(over_training, "Over training")
 
         self.latent_body = QSplitter(Qt.Orientation.Horizontal)
         self.latent_body.addWidget(left)
@@ -197,7 +214,9 @@ class ExplorePanel(QWidget):
         self.sketch.message.connect(self.message)
         self.source.activated.connect(self._on_source_chosen)
         self.conditioning.label_chosen.connect(self._choose_label)
-        self.conditioning.encode_requested.connect(self._encode)
+        self.conditioning.encode_requested.connect(self.project_image)
+        self.real_image.projected.connect(self._on_projected)
+        self.real_image.message.connect(self.message)
         self.snapshot_button.clicked.connect(self.snapshot_requested)
         self.follow.toggled.connect(self._update_follow)
         self.follow_seconds.valueChanged.connect(self._update_follow)
@@ -218,7 +237,7 @@ class ExplorePanel(QWidget):
         self.find.clicked.connect(self.find_directions)
         self.load_dirs.clicked.connect(self._load_directions)
         self.save_dirs.clicked.connect(self._save_directions)
-        self.clear_dirs.clicked.connect(lambda: self.state.clear_directions())
+        self.clear_dirs.clicked.connect(self._clear_directions)
         self.zero_dirs.clicked.connect(lambda: self.state.reset_strengths())
         self.directions.strength_changed.connect(self._set_strength)
         self.directions.renamed.connect(self._rename)
@@ -227,6 +246,10 @@ class ExplorePanel(QWidget):
         self.interpolation.set_b.clicked.connect(lambda: self.interpolation.set_end("b", self.state.current()))
         self.interpolation.position_changed.connect(lambda t: self.state.set_base(self.interpolation.code_at(t)))
         self.interpolation.export_requested.connect(self._export_interpolation)
+        self.effects.describe_requested.connect(self.describe_directions)
+        self.effects.named.connect(lambda names: self.state.set_effects(names))
+        self.effects.direction_made.connect(self._on_effect_removed)
+        self.effects.message.connect(self.message)
 
     def _set_enabled(self, enabled: bool) -> None:
         for w in (self.sliders, self.directions, self.interpolation, self.find, self.load_dirs, self.save_dirs,
@@ -290,12 +313,16 @@ class ExplorePanel(QWidget):
     def set_sefa_history(self, records: list[dict]) -> None:
         """SeFa records of a run (``RunFolder.read_sefa``), shown in the "Over training" tab."""
         self.emergence.set_metrics(SEFA_METRICS)
+        self._sefa_records = list(records)
         for record in records:
             self.emergence.add_report(int(record["step"]), record)
+        self.lives.setText("\n".join(describe_lives(self._sefa_records)))
 
     def add_sefa(self, step: int, record: dict) -> None:
         if record:
             self.emergence.add_report(step, record)
+            self._sefa_records.append(record)
+            self.lives.setText("\n".join(describe_lives(self._sefa_records)))
 
     @Slot(object)
     def set_snapshot(self, snapshot: GeneratorSnapshot) -> None:
@@ -311,6 +338,8 @@ class ExplorePanel(QWidget):
             return
         self.body.setCurrentWidget(self.latent_body)
         fresh = self.snapshot is None or snapshot.latent_dim != self.state.latent_dim
+        moved_on = self.snapshot is not None and (snapshot.step, snapshot.source) != (self.snapshot.step,
+                                                                                      self.snapshot.source)
         if snapshot.label is not None and self.label_choice < len(snapshot.class_names):
             snapshot = snapshot.with_label(self.label_choice)
         self.snapshot = snapshot
@@ -321,6 +350,7 @@ class ExplorePanel(QWidget):
         self._set_enabled(True)
         if fresh:
             self.state = LatentState(snapshot.latent_dim)
+            self.trackers.clear()
             self.state.subscribe(self._on_state_changed)
             self.sliders.set_dimensions(snapshot.latent_dim)
             self.directions.set_directions([])
@@ -331,6 +361,8 @@ class ExplorePanel(QWidget):
             self._render_candidates()
             self._render_current()
             self._render_strips()
+            if moved_on:
+                self._follow_directions(snapshot)
 
     @Slot(int)
     def _choose_label(self, label: int) -> None:
@@ -339,25 +371,28 @@ class ExplorePanel(QWidget):
             self.set_snapshot(self.snapshot)
 
     @Slot(str)
-    def _encode(self, path: str) -> None:
-        """Encode an image file (or, for "", a random training image) and explore around its z."""
-        snapshot, seed = self.snapshot, self.seed.value() + self._shuffles
-
-        def work():
-            if path:
-                image = image_from_file(path, snapshot.image_shape)
-            else:
-                image = random_data_image(snapshot.config.data, seed)
-            return snapshot.encode(image[None])[0]
-
-        self.tasks.run(work, self._on_encoded, self.message)
+    def project_image(self, path: str) -> None:
+        """Find the z of an image file (or, for "", a random training image) and explore around it."""
+        if self.snapshot is not None and not self.snapshot.translates:
+            self._shuffles += 1
+            self.real_image.start(self.snapshot, path, self.seed.value() + self._shuffles)
 
     @Slot(object)
-    def _on_encoded(self, code: np.ndarray) -> None:
-        self._shuffles += 1
-        self.chosen = code
-        self.state.set_base(code)
-        self.message.emit("Encoded a real image: the view shows the decoder's image of its z.")
+    def _on_projected(self, found) -> None:
+        if found.label is not None and found.label != self.label_choice:
+            self._choose_label(found.label)
+            self.conditioning.show_for(self.snapshot)
+        self.chosen = found.z
+        self.state.set_base(found.z)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and self.body.currentWidget() is self.latent_body:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            self.project_image(files[0])
 
     @Slot(int, float)
     def _set_component(self, index: int, value: float) -> None:
@@ -369,7 +404,31 @@ class ExplorePanel(QWidget):
 
     @Slot(int, str)
     def _rename(self, index: int, name: str) -> None:
+        direction = self.state.directions[index]
+        if direction.method in self.trackers:
+            self.trackers[direction.method].rename(direction.name, name)
         self.state.rename(index, name)
+
+    @Slot()
+    def _clear_directions(self) -> None:
+        self.trackers.clear()
+        self.state.clear_directions()
+
+    def _follow_directions(self, snapshot: GeneratorSnapshot) -> None:
+        """Find the listed SeFa/PCA directions again in a new snapshot and match them to the listed ones,
+        so each keeps its name, place and strength while the model trains (PCA off the GUI thread)."""
+        for method, tracker in self.trackers.items():
+            k = len(tracker.current)
+            if method == "sefa":
+                self._apply_followed(method, snapshot.step, discover_directions(snapshot, method, k))
+            else:
+                self.tasks.run(lambda m=method, k=k: (m, snapshot.step, discover_directions(snapshot, m, k,
+                                                                                          n_samples=5000)),
+                               lambda found: self._apply_followed(*found), self.message)
+
+    def _apply_followed(self, method: str, step: int, found: list[Direction]) -> None:
+        if method in self.trackers and self.snapshot is not None and self.snapshot.step == step:
+            self.state.replace_method(method, self.trackers[method].update(step, found))
 
     # -- rendering ------------------------------------------------------------------------------------
 
@@ -513,6 +572,11 @@ class ExplorePanel(QWidget):
             replaced = len(self.state.directions) - len(kept)
             self.state.directions = [self.state.directions[i] for i in kept]
             self.state.strengths = [self.state.strengths[i] for i in kept]
+        if method in TRACKED_PREFIXES and not self.keep_found.isChecked():
+            self.trackers[method] = DirectionTracker(TRACKED_PREFIXES[method])
+            directions = self.trackers[method].update(self.snapshot.step, directions)
+        else:
+            self.trackers.pop(method, None)  # kept beside earlier ones: not followed
         first = len(self.state.directions)
         self.state.add_directions(directions)  # one "directions" change for the removal and the addition
         if directions:
@@ -521,12 +585,25 @@ class ExplorePanel(QWidget):
         if replaced:
             where = f", in place of the previous {replaced}"
         self.find_status.setText(f"Found {len(directions)} {METHOD_LABELS[method]} directions{where}.")
+        self.describe_directions()
 
     @Slot(str)
     def _on_find_failed(self, message: str) -> None:
         self._show_finding(None)
         self.find_status.setText("")
         QMessageBox.critical(self, "ganstudio", message)
+
+    @Slot()
+    def describe_directions(self) -> None:
+        """Measure what every listed direction does and show it in words and as a heatmap."""
+        if self.snapshot is not None:
+            self.effects.measure(self.snapshot, list(self.state.directions))
+
+    @Slot(object)
+    def _on_effect_removed(self, direction: Direction) -> None:
+        self.state.add_directions([direction])
+        self.directions.scroll_to(len(self.state.directions) - 1)
+        self.describe_directions()
 
     def _ask_path(self, title: str, name: str, kinds: str, save: bool = True) -> str:
         ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName

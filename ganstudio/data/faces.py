@@ -52,6 +52,13 @@ FACTOR_RANGES: dict[str, tuple[float, float]] = {
     "yaw": (-1.0, 1.0), "pitch": (-1.0, 1.0), "smile": (-1.0, 1.0), "eye_open": (0.0, 1.0),
     "skin_tone": (0.0, 1.0), "hair_color": (0.0, 1.0), "hair_length": (0.0, 1.0), "light": (-1.0, 1.0),
 }
+# What raising or lowering each factor does, in words (the explorer names directions with them).
+FACTOR_WORDS = {
+    "yaw": ("turns to the right", "turns to the left"), "pitch": ("looks up", "looks down"),
+    "smile": ("smiles", "frowns"), "eye_open": ("opens the eyes", "closes the eyes"),
+    "skin_tone": ("darker skin", "lighter skin"), "hair_color": ("darker hair", "lighter hair"),
+    "hair_length": ("longer hair", "shorter hair"), "light": ("lit from the right", "lit from the left"),
+}
 DRAWING_VERSION = 3  # bump whenever the drawing changes: cached data sets are then redrawn
 OUTLINE_VERSION = 1  # the same for the outline drawings (``pair_from="edges"``)
 EXACT_PAIRS = ("edges", "relight")  # inputs faces draws itself rather than makes from the picture

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ganstudio.data.faces import FACTOR_WORDS
 from ganstudio.latent.attributes import attribute_model_for
 from ganstudio.latent.directions import Direction, DirectionsError, fit_direction, orthogonalise
 from ganstudio.snapshot import GeneratorSnapshot
@@ -192,5 +193,5 @@ def probes_for(snapshot: GeneratorSnapshot, check: Callable[[], None] = lambda: 
         return probes, words
     probes |= attribute_probes(model.names, model.predict)
     if model.kind == "factors":
-        words = {name: (f"raises {name}", f"lowers {name}") for name in model.names}
+        words = {name: FACTOR_WORDS.get(name, (f"raises {name}", f"lowers {name}")) for name in model.names}
     return probes, words

@@ -30,7 +30,7 @@ from ganstudio.images import to_uint8
 from ganstudio.snapshot import ClassConditioned, GeneratorSnapshot
 
 STEPS, STARTS = 250, 12
-LEARNING_RATE = 0.08
+LEARNING_RATE = 0.2  # StyleGAN2 uses 0.1 in W; measured on a 64 px DCGAN: 0.08 -> 31.3 dB, 0.2 -> 33.8 dB
 RAMP_UP, RAMP_DOWN, NOISE_FADE = 0.05, 0.25, 0.75  # fractions of the steps
 NOISE = 0.3  # initial std of the noise added to z (StyleGAN2: 0.05 of W's spread; z's spread is 1)
 PERCEPTUAL, PRIOR = 0.05, 0.05

@@ -12,6 +12,15 @@ Without ``--run`` it first trains a 64 px RGB DCGAN on faces for ``--minutes``. 
 3. Editability: the named yaw direction (supervised, from the attribute model) at strength +2 changes
    the attribute model's yaw of projected real faces by how much, against sampled codes (target:
    within 20 %).
+
+Measured on the 2-core CPU (64 px RGB DCGAN, width 32, 5 minutes = 1,057 steps; 8 images each):
+    own samples      PSNR mean 33.8 dB, min 32.0; z in the 99 % shell [8.2, 11.8] 8/8; 4.5 s each
+                     (the z found is 0.87 of ‖z‖ away from the true one: the young generator is far
+                     from one-to-one, so images are recovered, codes are not)
+    held-out faces   reconstruction PSNR 18.9 dB, feature distance 1.87; nearest training image
+                     (of 20,000) PSNR 15.1 dB, distance 2.23: reconstructions beat the nearest copy
+    editability      yaw +2 moves yaw by +0.564 on sampled codes, +0.454 on projected faces (0.81)
+With the learning rate at 0.08 instead of 0.2: own samples 31.3 dB mean, 28.9 min, editability 0.87.
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ def train(minutes: float) -> GeneratorSnapshot:
                                         "sample_every": 10**6, "checkpoint_every": 10**6})
     trainer = Trainer(config, out=tempfile.mkdtemp())
     ended = trainer.run()
-    print(f"trained a 64 px DCGAN for {minutes:g} min: {ended.step:,} steps")
+    print(f"trained a 64 px DCGAN for {minutes:g} min: {ended.step:,} steps ({trainer.run_folder.path})")
     return GeneratorSnapshot.from_checkpoint(trainer.run_folder.path)
 
 

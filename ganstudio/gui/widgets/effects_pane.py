@@ -1,6 +1,7 @@
 """What each direction does, measured off the GUI thread (``latent.probes``) and shown as a heatmap:
-directions × probes, each cell the Pearson r between the direction's strength and the probe (blue:
-down, red: up). Entanglement shows as rows with several coloured cells; select one and "Remove this
+directions × probes, each cell the change of the probe per unit of strength in standard deviations
+of the probe over random images (red: up, blue: down; coloured only where the change is consistent,
+|r| ≥ 0.5 between strength and probe). Entanglement shows as rows with several coloured cells; select one and "Remove this
 effect" makes the direction orthogonal to that effect's direction in z."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QT
 from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.latent.directions import Direction
 from ganstudio.latent.probes import (
+    CLEAR,
     DirectionEffects,
     measure_directions,
     probe_direction,
@@ -22,11 +24,11 @@ from ganstudio.latent.probes import (
 from ganstudio.snapshot import GeneratorSnapshot
 
 
-def heat(r: float) -> QColor:
-    """White at 0, red towards +1, blue towards -1."""
-    t = min(abs(r), 1.0)
+def heat(value: float) -> QColor:
+    """White at 0, red towards +1, blue towards -1 (saturated beyond)."""
+    t = min(abs(value), 1.0)
     fade = round(255 * (1 - t))
-    return QColor(255, fade, fade) if r > 0 else QColor(fade, fade, 255)
+    return QColor(255, fade, fade) if value > 0 else QColor(fade, fade, 255)
 
 
 class EffectsPane(QWidget):
@@ -107,17 +109,18 @@ class EffectsPane(QWidget):
         self.table.setVerticalHeaderLabels([e.direction for e in effects])
         for row, measured in enumerate(effects):
             for column, probe in enumerate(self.probes):
-                r = measured.r[probe]
-                item = QTableWidgetItem(f"{r:+.2f}")
+                r, effect = measured.r[probe], measured.effect[probe]
+                item = QTableWidgetItem(f"{effect:+.2f}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                item.setBackground(heat(r))
+                item.setBackground(heat(effect if abs(r) >= CLEAR else 0.0))
                 item.setForeground(QColor("black"))
-                item.setToolTip(f"{measured.direction}: r {r:+.2f} with {probe}, "
-                                f"{measured.effect[probe]:+.2f} sd per unit of strength")
+                item.setToolTip(f"{measured.direction}: {probe} {effect:+.2f} sd per unit of strength, "
+                                f"r {r:+.2f}")
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
-        self.status.setText("r between strength and each measure, within each code (red: up, blue: down). "
-                            "Select a cell to remove that effect from that direction.")
+        self.status.setText("Change of each measure per unit of strength, in standard deviations over random "
+                            "images (red: up, blue: down; white where it is not consistent). Select a cell to "
+                            "remove that effect from that direction.")
         self._update_remove()
 
     @Slot()

@@ -195,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="directions to edit along (default: named from the data's factors or classes)")
     project.add_argument("--starts", type=int, default=12, help="random starts optimised together (default: 12)")
     project.add_argument("--steps", type=int, default=250, help="optimisation steps (default: 250)")
+    project.add_argument("--features", choices=("domain", "inception"), default="domain",
+                         help="the perceptual term's network: domain (trained on the run's data, offline) or "
+                              "inception (torchvision's weights when present; slow on a CPU) (default: domain)")
     project.add_argument("--pixels-only", action="store_true",
                          help="no perceptual term (no feature network to train or load)")
     return parser
@@ -604,7 +607,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     from ganstudio.latent.directions import apply_directions
     from ganstudio.latent.encoding import image_from_file
     from ganstudio.latent.projection import project
-    from ganstudio.metrics.features import domain_features
+    from ganstudio.metrics.features import feature_network
     from ganstudio.snapshot import GeneratorSnapshot
 
     edits = _parse_numbers(args.edit, "--edit", "yaw=+2")
@@ -616,7 +619,12 @@ def cmd_project(args: argparse.Namespace) -> int:
     if snapshot.translates:
         raise UserError(f"{snapshot.config.model.family} translates images; it has no z to project into")
     image = image_from_file(args.image, snapshot.image_shape)
-    features = None if args.pixels_only else domain_features(snapshot.config.data).net
+    features = None
+    if not args.pixels_only:
+        network, note = feature_network(args.features, snapshot.config.data)
+        if note:
+            print(f"{note}; using the domain features")
+        features = network.net
     found = project(snapshot, image, features, starts=args.starts, steps=args.steps)
     if found.label is not None:
         snapshot = snapshot.with_label(found.label)

@@ -137,3 +137,34 @@ def test_a_projection_can_be_cancelled_and_a_newer_one_wins(qtbot, panel, tmp_pa
     qtbot.waitUntil(lambda: bool(results), timeout=60_000)
     panel.tasks.shutdown()
     assert len(results) == 1 and not np.allclose(panel.state.current(), before)
+
+def test_projecting_into_a_conditional_model_switches_to_the_class_found(qtbot, panel, tmp_path):
+    snapshot = GeneratorSnapshot.from_checkpoint(trained(tmp_path, "cgan"))
+    panel.set_snapshot(snapshot)
+    qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
+    image = snapshot.with_label(3).render(np.random.default_rng(2).standard_normal((1, snapshot.latent_dim)))[0]
+    save_png(image, tmp_path / "three.png")
+    with qtbot.waitSignal(panel.real_image.projected, timeout=60_000) as blocker:
+        panel.project_image(str(tmp_path / "three.png"))
+    found = blocker.args[0]
+    assert found.label is not None
+    assert panel.snapshot.label == found.label == panel.conditioning.classes.currentIndex()
+    assert np.array_equal(panel.state.current(), found.z)
+    qtbot.waitUntil(lambda: np.array_equal(panel.current_image, found.reconstruction), timeout=5000)
+
+
+def test_an_image_file_dropped_on_the_tab_is_projected(qtbot, panel, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    snapshot = GeneratorSnapshot.from_checkpoint(trained(tmp_path, "gan", steps=20))
+    panel.set_snapshot(snapshot)
+    qtbot.waitUntil(lambda: panel.current_image is not None, timeout=10_000)
+    save_png(snapshot.render(np.zeros((1, snapshot.latent_dim)))[0], tmp_path / "dropped.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "dropped.png"))])
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(panel.real_image.projected, timeout=60_000) as blocker:
+        panel.dropEvent(drop)
+    assert blocker.args[0].psnr > 25  # the generator's own image: found again

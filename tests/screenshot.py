@@ -52,11 +52,11 @@ def main() -> None:
 
     def explore() -> None:
         window.tabs.setCurrentWidget(window.explore)  # takes a live snapshot
-        window.explore.method.setCurrentIndex(window.explore.method.findData("supervised"))
-        QTimer.singleShot(2000, window.explore.find.click)
+        window.explore.directions.method.setCurrentIndex(window.explore.directions.method.findData("supervised"))
+        QTimer.singleShot(2000, window.explore.directions.find.click)
 
     def turn_first_direction() -> None:
-        rows = window.explore.directions.rows
+        rows = window.explore.directions.list.rows
         if rows:
             rows[0].slider.setValue(200)
 

@@ -80,56 +80,56 @@ def test_clicking_a_candidate_explores_it(qtbot, panel):
 
 
 def test_direction_slider_moves_along_its_strip(qtbot, panel):
-    qtbot.mouseClick(panel.find, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(panel.directions.rows) == 8, timeout=10_000)
+    qtbot.mouseClick(panel.directions.find, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.directions.list.rows) == 8, timeout=10_000)
     qtbot.waitUntil(lambda: 0 in panel.strips, timeout=5000)
     strip = panel.strips[0]
     assert strip.shape[0] == 7
-    panel.directions.rows[0].slider.setValue(300)  # strength +3 = the strip's last frame
+    panel.directions.list.rows[0].slider.setValue(300)  # strength +3 = the strip's last frame
     qtbot.waitUntil(lambda: np.array_equal(panel.current_image, strip[-1]), timeout=5000)
-    panel.directions.rows[0].slider.setValue(-300)
+    panel.directions.list.rows[0].slider.setValue(-300)
     qtbot.waitUntil(lambda: np.array_equal(panel.current_image, strip[0]), timeout=5000)
-    assert panel.directions.rows[0].value.text() == "-3.00"
+    assert panel.directions.list.rows[0].value.text() == "-3.00"
 
 
 def test_a_second_find_replaces_its_methods_directions_and_shows_them(qtbot, panel, monkeypatch):
     from PySide6.QtCore import Qt
 
-    from ganstudio.gui.widgets import explore_panel
+    from ganstudio.gui.widgets import directions_tab
 
     gate = threading.Event()  # holds each find until the busy state is checked
-    real = explore_panel.discover_directions
-    monkeypatch.setattr(explore_panel, "discover_directions", lambda *a: (gate.wait(10), real(*a))[1])
+    real = directions_tab.discover_directions
+    monkeypatch.setattr(directions_tab, "discover_directions", lambda *a, **k: (gate.wait(10), real(*a, **k))[1])
     panel.state.add_directions([Direction("A → B", "marked", np.eye(100, dtype=np.float32)[0])])
     panel.state.set_strength(0, 1.0)
-    panel.method.setCurrentIndex(panel.method.findData("sefa"))
+    panel.directions.method.setCurrentIndex(panel.directions.method.findData("sefa"))
 
     def rows():
-        return panel.directions.rows
+        return panel.directions.list.rows
 
     def find() -> None:
         gate.clear()
-        qtbot.mouseClick(panel.find, Qt.MouseButton.LeftButton)
-        assert (panel.find.isEnabled(), panel.find.text()) == (False, "Finding…")
-        assert panel.find_status.text() == "Finding SeFa directions…"
+        qtbot.mouseClick(panel.directions.find, Qt.MouseButton.LeftButton)
+        assert (panel.directions.find.isEnabled(), panel.directions.find.text()) == (False, "Finding…")
+        assert panel.directions.find_status.text() == "Finding SeFa directions…"
         panel.set_snapshot(panel.snapshot)  # "follow training" brings a snapshot: Find stays busy
-        assert not panel.find.isEnabled()
+        assert not panel.directions.find.isEnabled()
         gate.set()
-        qtbot.waitUntil(panel.find.isEnabled, timeout=10_000)
-        assert panel.find.text() == "Find"
+        qtbot.waitUntil(panel.directions.find.isEnabled, timeout=10_000)
+        assert panel.directions.find.text() == "Find"
 
     find()
     assert [d.method for d in panel.state.directions] == ["marked"] + ["sefa"] * 8
-    assert panel.find_status.text() == "Found 8 SeFa directions, below the earlier 1."
+    assert panel.directions.find_status.text() == "Found 8 SeFa directions, below the earlier 1."
     find()  # the same method again: its directions are replaced, the others keep their strengths
     assert [d.method for d in panel.state.directions] == ["marked"] + ["sefa"] * 8
     assert panel.state.strengths[0] == 1.0 and rows()[0].value.text() == "+1.00"
-    assert panel.find_status.text() == "Found 8 SeFa directions, in place of the previous 8."
-    qtbot.mouseClick(panel.keep_found, Qt.MouseButton.LeftButton)
+    assert panel.directions.find_status.text() == "Found 8 SeFa directions, in place of the previous 8."
+    qtbot.mouseClick(panel.directions.keep_found, Qt.MouseButton.LeftButton)
     find()  # kept: the new ones come below, scrolled to the top of the list
     assert len(panel.state.directions) == 17
-    assert panel.find_status.text() == "Found 8 SeFa directions, below the earlier 9."
-    assert panel.directions.verticalScrollBar().value() == rows()[9].y() > 0
+    assert panel.directions.find_status.text() == "Found 8 SeFa directions, below the earlier 9."
+    assert panel.directions.list.verticalScrollBar().value() == rows()[9].y() > 0
     assert not rows()[9].visibleRegion().isEmpty() and rows()[0].visibleRegion().isEmpty()
 
 
@@ -158,7 +158,7 @@ def test_the_wheel_scrolls_the_lists_and_moves_only_a_focused_slider(qtbot, pane
 
     panel.tools.setCurrentIndex(0)  # directions
     panel.state.add_directions([Direction(f"d{i}", "pca", np.eye(100, dtype=np.float32)[i]) for i in range(12)])
-    slider, bar = panel.directions.rows[1].slider, panel.directions.verticalScrollBar()
+    slider, bar = panel.directions.list.rows[1].slider, panel.directions.list.verticalScrollBar()
     wheel(slider, -1)
     assert slider.value() == 0 and panel.state.strengths[1] == 0.0 and bar.value() > 0
 
@@ -186,16 +186,16 @@ def test_saved_direction_set_loads_again(qtbot, panel, tmp_path, monkeypatch, er
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     from PySide6.QtCore import Qt
 
-    qtbot.mouseClick(panel.save_dirs, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.directions.save_button, Qt.MouseButton.LeftButton)
     assert json.loads(target.read_text())["directions"][0]["name"] == "turn"
-    qtbot.mouseClick(panel.clear_dirs, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.directions.clear_button, Qt.MouseButton.LeftButton)
     assert panel.state.directions == []
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
-    qtbot.mouseClick(panel.load_dirs, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.directions.load_button, Qt.MouseButton.LeftButton)
     assert [d.name for d in panel.state.directions] == ["turn"]
-    assert panel.directions.rows[0].name.text() == "turn"
+    assert panel.directions.list.rows[0].name.text() == "turn"
     save_directions([Direction("x", "sefa", np.ones(5, np.float32))], tmp_path / "small.json", 5)
-    assert not panel.load_directions(tmp_path / "small.json")
+    assert not panel.directions.load(tmp_path / "small.json")
     assert "latent size is 100" in errors[-1]
 
 
@@ -273,11 +273,11 @@ def test_found_directions_keep_their_names_and_strengths_on_a_later_checkpoint(q
     checkpoints = sorted((run_path / "checkpoints").glob("step_*.json"))
     assert len(checkpoints) >= 2
     panel.set_snapshot(GeneratorSnapshot.from_checkpoint(checkpoints[0]))
-    panel.method.setCurrentIndex(panel.method.findData("sefa"))
-    panel.k.setValue(4)
-    qtbot.mouseClick(panel.find, Qt.MouseButton.LeftButton)
+    panel.directions.method.setCurrentIndex(panel.directions.method.findData("sefa"))
+    panel.directions.k.setValue(4)
+    qtbot.mouseClick(panel.directions.find, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(panel.state.directions) == 4, timeout=10_000)
-    row = panel.directions.rows[1]
+    row = panel.directions.list.rows[1]
     row.name.setText("mine")
     row.name.editingFinished.emit()
     panel.state.set_strength(1, 1.5)
@@ -288,24 +288,24 @@ def test_found_directions_keep_their_names_and_strengths_on_a_later_checkpoint(q
     assert "mine" in names and len(names) >= 4
     index = names.index("mine")
     followed = panel.state.directions[index]
-    assert panel.state.strengths[index] == 1.5 and panel.directions.rows[index].name.text() == "mine"
+    assert panel.state.strengths[index] == 1.5 and panel.directions.list.rows[index].name.text() == "mine"
     assert float(followed.vector @ old) > 0.5 and not np.allclose(followed.vector, old)
-    assert panel.trackers["sefa"].lives["mine"].steps == [int(checkpoints[0].stem[5:]),
+    assert panel.directions.trackers["sefa"].lives["mine"].steps == [int(checkpoints[0].stem[5:]),
                                                           int(checkpoints[-1].stem[5:])]
 
 
 def test_directions_name_themselves_and_an_effect_can_be_removed(qtbot, panel):
     from PySide6.QtCore import Qt
 
-    panel.method.setCurrentIndex(panel.method.findData("sefa"))
-    panel.k.setValue(3)
-    qtbot.mouseClick(panel.find, Qt.MouseButton.LeftButton)
+    panel.directions.method.setCurrentIndex(panel.directions.method.findData("sefa"))
+    panel.directions.k.setValue(3)
+    qtbot.mouseClick(panel.directions.find, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.effects.table.rowCount() == 3, timeout=120_000)  # may train the attribute model
     table = panel.effects.table
     probes = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert {"brightness", "x", "size", "yaw", "smile"} <= set(probes)  # faces: its factors are probes too
     assert all(d.effect for d in panel.state.directions)
-    assert panel.state.directions[0].effect in panel.directions.rows[0].info.text()
+    assert panel.state.directions[0].effect in panel.directions.list.rows[0].info.text()
 
     table.setCurrentCell(0, probes.index("brightness"))
     qtbot.mouseClick(panel.effects.remove, Qt.MouseButton.LeftButton)

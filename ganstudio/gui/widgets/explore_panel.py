@@ -30,7 +30,7 @@ from ganstudio.gui.controllers import BackgroundTasks
 from ganstudio.gui.render_service import RenderService
 from ganstudio.gui.widgets.candidate_grid import CandidateGrid
 from ganstudio.gui.widgets.conditioning_bar import ConditioningBar
-from ganstudio.gui.widgets.direction_list import DirectionList
+from ganstudio.gui.widgets.directions_tab import DirectionsTab
 from ganstudio.gui.widgets.effects_pane import EffectsPane
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
@@ -39,17 +39,15 @@ from ganstudio.gui.widgets.real_image_pane import RealImagePane
 from ganstudio.gui.widgets.sketch_panel import SketchPanel
 from ganstudio.gui.widgets.z_sliders import ZSliders
 from ganstudio.images import mp4_encoder, save_gif, save_mp4, save_png
-from ganstudio.latent.directions import Direction, fit_direction, load_directions, save_directions
-from ganstudio.latent.discover import DISCOVERY_METHODS, discover_directions, strip
+from ganstudio.latent.directions import Direction, fit_direction
+from ganstudio.latent.discover import strip
 from ganstudio.latent.explorer import LatentState, code_from_text, code_to_text
-from ganstudio.latent.tracking import SEFA_METRICS, DirectionTracker, describe_lives
+from ganstudio.latent.tracking import SEFA_METRICS, describe_lives
 from ganstudio.latent.walks import traversal, traversal_strengths
 from ganstudio.snapshot import GeneratorSnapshot
 
 CANDIDATES = 16
 LIVE = "live"
-METHOD_LABELS = {"sefa": "SeFa", "pca": "PCA (GANSpace)", "supervised": "Named (from the data's labels)"}
-TRACKED_PREFIXES = {"sefa": "SeFa", "pca": "PCA"}  # methods whose directions are followed to new snapshots
 
 
 class ExplorePanel(QWidget):
@@ -72,8 +70,6 @@ class ExplorePanel(QWidget):
         self.strips: dict[int, np.ndarray] = {}
         self._shuffles = 0
         self.label_choice = 0  # the class a conditional generator draws
-        self._finding: str | None = None  # the discovery method running, if any
-        self.trackers: dict[str, DirectionTracker] = {}  # found SeFa/PCA directions, followed to new snapshots
         self._sefa_records: list[dict] = []  # the run's SeFa history, for the lives below its plot
         self._build()
         self._connect()
@@ -146,42 +142,13 @@ class ExplorePanel(QWidget):
         z_layout.addLayout(row)
         z_layout.addWidget(self.sliders, 1)
 
-        self.method = QComboBox()
-        for key in DISCOVERY_METHODS:
-            self.method.addItem(METHOD_LABELS[key], key)
-            self.method.setItemData(self.method.count() - 1, DISCOVERY_METHODS[key], Qt.ItemDataRole.ToolTipRole)
-        self.k = QSpinBox()
-        self.k.setRange(1, 50)
-        self.k.setValue(8)
-        self.k.setPrefix("top ")
-        self.find = QPushButton("Find")
-        self.keep_found = QCheckBox("Keep previous")
-        self.keep_found.setToolTip("Add the directions found to the earlier ones of the same method "
-                                   "instead of replacing them")
-        self.find_status = QLabel()
-        self.find_status.setStyleSheet("color: gray")
-        self.load_dirs, self.save_dirs = QPushButton("Load…"), QPushButton("Save…")
-        self.clear_dirs, self.zero_dirs = QPushButton("Clear"), QPushButton("All to 0")
-        self.directions = DirectionList()
-        d_tab = QWidget()
-        d_layout = QVBoxLayout(d_tab)
-        row = QHBoxLayout()
-        for w in (self.method, self.k, self.find, self.keep_found):
-            row.addWidget(w)
-        d_layout.addLayout(row)
-        d_layout.addWidget(self.find_status)
-        row = QHBoxLayout()
-        for w in (self.load_dirs, self.save_dirs, self.zero_dirs, self.clear_dirs):
-            row.addWidget(w)
-        d_layout.addLayout(row)
-        d_layout.addWidget(self.directions, 1)
-
+        self.directions = DirectionsTab(self.tasks)
         self.interpolation = InterpolationPane()
         self.emergence = MetricPlots(smoothing=0.0)
         self.emergence.setToolTip("SeFa at every sample grid of the run: the share of the strongest directions "
                                   "in the first layer's response, and how much each still turns between grids")
         self.tools = QTabWidget()
-        self.tools.addTab(d_tab, "Directions")
+        self.tools.addTab(self.directions, "Directions")
         self.tools.addTab(z_tab, "z")
         self.tools.addTab(self.interpolation, "Interpolate")
         self.effects = EffectsPane(self.tasks)
@@ -234,14 +201,9 @@ class ExplorePanel(QWidget):
         self.copy.clicked.connect(self._copy)
         self.paste.clicked.connect(self._paste)
         self.use_seed.clicked.connect(lambda: self.state.set_base(self._code_from_seed(self.seed.value())))
-        self.find.clicked.connect(self.find_directions)
-        self.load_dirs.clicked.connect(self._load_directions)
-        self.save_dirs.clicked.connect(self._save_directions)
-        self.clear_dirs.clicked.connect(self._clear_directions)
-        self.zero_dirs.clicked.connect(lambda: self.state.reset_strengths())
-        self.directions.strength_changed.connect(self._set_strength)
-        self.directions.renamed.connect(self._rename)
-        self.directions.export_strip.connect(self._export_strip)
+        self.directions.found.connect(self.describe_directions)
+        self.directions.message.connect(self.message)
+        self.directions.list.export_strip.connect(self._export_strip)
         self.interpolation.set_a.clicked.connect(lambda: self.interpolation.set_end("a", self.state.current()))
         self.interpolation.set_b.clicked.connect(lambda: self.interpolation.set_end("b", self.state.current()))
         self.interpolation.position_changed.connect(lambda t: self.state.set_base(self.interpolation.code_at(t)))
@@ -252,12 +214,10 @@ class ExplorePanel(QWidget):
         self.effects.message.connect(self.message)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for w in (self.sliders, self.directions, self.interpolation, self.find, self.load_dirs, self.save_dirs,
-                  self.clear_dirs, self.zero_dirs, self.randomize, self.reset, self.copy, self.paste, self.use_seed,
-                  self.candidates, self.shuffle, self.mark_a, self.mark_b, self.fit_marks, self.clear_marks,
-                  self.export_image):
+        for w in (self.sliders, self.directions, self.interpolation, self.randomize, self.reset, self.copy,
+                  self.paste, self.use_seed, self.candidates, self.shuffle, self.mark_a, self.mark_b, self.fit_marks,
+                  self.clear_marks, self.export_image):
             w.setEnabled(enabled)
-        self.find.setEnabled(enabled and self._finding is None)
 
     # -- sources --------------------------------------------------------------------------------------
 
@@ -350,10 +310,9 @@ class ExplorePanel(QWidget):
         self._set_enabled(True)
         if fresh:
             self.state = LatentState(snapshot.latent_dim)
-            self.trackers.clear()
+            self.directions.set_state(self.state)
             self.state.subscribe(self._on_state_changed)
             self.sliders.set_dimensions(snapshot.latent_dim)
-            self.directions.set_directions([])
             self.shuffle_candidates()
             self.chosen = self.candidate_codes[0].copy()
             self.state.set_base(self.chosen)
@@ -361,8 +320,7 @@ class ExplorePanel(QWidget):
             self._render_candidates()
             self._render_current()
             self._render_strips()
-            if moved_on:
-                self._follow_directions(snapshot)
+        self.directions.set_snapshot(snapshot, moved_on)
 
     @Slot(int)
     def _choose_label(self, label: int) -> None:
@@ -398,48 +356,16 @@ class ExplorePanel(QWidget):
     def _set_component(self, index: int, value: float) -> None:
         self.state.set_component(index, value)
 
-    @Slot(int, float)
-    def _set_strength(self, index: int, value: float) -> None:
-        self.state.set_strength(index, value)
-
-    @Slot(int, str)
-    def _rename(self, index: int, name: str) -> None:
-        direction = self.state.directions[index]
-        if direction.method in self.trackers:
-            self.trackers[direction.method].rename(direction.name, name)
-        self.state.rename(index, name)
-
-    @Slot()
-    def _clear_directions(self) -> None:
-        self.trackers.clear()
-        self.state.clear_directions()
-
-    def _follow_directions(self, snapshot: GeneratorSnapshot) -> None:
-        """Find the listed SeFa/PCA directions again in a new snapshot and match them to the listed ones,
-        so each keeps its name, place and strength while the model trains (PCA off the GUI thread)."""
-        for method, tracker in self.trackers.items():
-            k = len(tracker.current)
-            if method == "sefa":
-                self._apply_followed(method, snapshot.step, discover_directions(snapshot, method, k))
-            else:
-                self.tasks.run(lambda m=method, k=k: (m, snapshot.step, discover_directions(snapshot, m, k,
-                                                                                          n_samples=5000)),
-                               lambda found: self._apply_followed(*found), self.message)
-
-    def _apply_followed(self, method: str, step: int, found: list[Direction]) -> None:
-        if method in self.trackers and self.snapshot is not None and self.snapshot.step == step:
-            self.state.replace_method(method, self.trackers[method].update(step, found))
-
     # -- rendering ------------------------------------------------------------------------------------
 
     def _on_state_changed(self, what: str) -> None:
         if what == "directions":
-            self.directions.set_directions(self.state.directions)
+            self.directions.list.set_directions(self.state.directions)
             self.strips = {}
         if what == "base":
             self.sliders.set_code(self.state.base)
         if what in ("strengths", "directions"):
-            self.directions.set_strengths(self.state.strengths)
+            self.directions.list.set_strengths(self.state.strengths)
         self._render_current()
         self._render_strips()
 
@@ -471,9 +397,9 @@ class ExplorePanel(QWidget):
             self.candidates.set_images(images)
         elif channel.startswith("strip:"):
             i = int(channel.split(":")[1])
-            if i < len(self.directions.rows):
+            if i < len(self.directions.list.rows):
                 self.strips[i] = images
-                self.directions.rows[i].strip.set_array(strip(images, padding=1))
+                self.directions.list.rows[i].strip.set_array(strip(images, padding=1))
 
     # -- candidates and marks -------------------------------------------------------------------------
 
@@ -518,8 +444,8 @@ class ExplorePanel(QWidget):
             return
         direction = fit_direction(np.stack(a + b), [0.0] * len(a) + [1.0] * len(b), "A → B", method="marked",
                                   source=self.snapshot.source)
-        self.state.add_directions([direction])
-        self.tools.setCurrentIndex(0)
+        self.directions.add(direction)
+        self.tools.setCurrentWidget(self.directions)
 
     # -- z tools --------------------------------------------------------------------------------------
 
@@ -532,7 +458,7 @@ class ExplorePanel(QWidget):
     def _reset(self) -> None:
         self.state.strengths = [0.0] * len(self.state.directions)
         self.state.set_base(self.chosen)
-        self.directions.set_strengths(self.state.strengths)
+        self.directions.list.set_strengths(self.state.strengths)
 
     @Slot()
     def _copy(self) -> None:
@@ -549,51 +475,6 @@ class ExplorePanel(QWidget):
     # -- directions -----------------------------------------------------------------------------------
 
     @Slot()
-    def find_directions(self) -> None:
-        method, k, snapshot = self.method.currentData(), self.k.value(), self.snapshot
-        self._show_finding(method)
-        self.find_status.setText(f"Finding {METHOD_LABELS[method]} directions…")
-        self.tasks.run(lambda: discover_directions(snapshot, method, k), self._on_found, self._on_find_failed)
-
-    def _show_finding(self, method: str | None) -> None:
-        """The Find button is busy while ``method`` runs, free again for None."""
-        self._finding = method
-        self.find.setEnabled(method is None)
-        self.find.setText("Find" if method is None else "Finding…")
-
-    @Slot(object)
-    def _on_found(self, directions: list[Direction]) -> None:
-        """Show the new directions in place of the earlier ones of their method (unless kept), scrolled to."""
-        method = self._finding
-        self._show_finding(None)
-        replaced = 0
-        if not self.keep_found.isChecked():
-            kept = [i for i, d in enumerate(self.state.directions) if d.method != method]
-            replaced = len(self.state.directions) - len(kept)
-            self.state.directions = [self.state.directions[i] for i in kept]
-            self.state.strengths = [self.state.strengths[i] for i in kept]
-        if method in TRACKED_PREFIXES and not self.keep_found.isChecked():
-            self.trackers[method] = DirectionTracker(TRACKED_PREFIXES[method])
-            directions = self.trackers[method].update(self.snapshot.step, directions)
-        else:
-            self.trackers.pop(method, None)  # kept beside earlier ones: not followed
-        first = len(self.state.directions)
-        self.state.add_directions(directions)  # one "directions" change for the removal and the addition
-        if directions:
-            self.directions.scroll_to(first)
-        where = f", below the earlier {first}" if first else ""
-        if replaced:
-            where = f", in place of the previous {replaced}"
-        self.find_status.setText(f"Found {len(directions)} {METHOD_LABELS[method]} directions{where}.")
-        self.describe_directions()
-
-    @Slot(str)
-    def _on_find_failed(self, message: str) -> None:
-        self._show_finding(None)
-        self.find_status.setText("")
-        QMessageBox.critical(self, "ganstudio", message)
-
-    @Slot()
     def describe_directions(self) -> None:
         """Measure what every listed direction does and show it in words and as a heatmap."""
         if self.snapshot is not None:
@@ -601,8 +482,7 @@ class ExplorePanel(QWidget):
 
     @Slot(object)
     def _on_effect_removed(self, direction: Direction) -> None:
-        self.state.add_directions([direction])
-        self.directions.scroll_to(len(self.state.directions) - 1)
+        self.directions.add(direction)
         self.describe_directions()
 
     def _ask_path(self, title: str, name: str, kinds: str, save: bool = True) -> str:
@@ -610,30 +490,6 @@ class ExplorePanel(QWidget):
         folder = self.snapshot.checkpoint.parent.parent if self.snapshot and self.snapshot.checkpoint else Path.home()
         path, _ = ask(self, title, str(folder / name), kinds)
         return path
-
-    @Slot()
-    def _load_directions(self) -> None:
-        path = self._ask_path("Load directions", "", "Directions (*.json)", save=False)
-        if path:
-            self.load_directions(path)
-
-    def load_directions(self, path: str | Path) -> bool:
-        try:
-            self.state.add_directions(load_directions(path, self.state.latent_dim))
-        except Exception as e:  # noqa: BLE001 - shown, never fatal
-            QMessageBox.critical(self, "ganstudio", str(e))
-            return False
-        return True
-
-    @Slot()
-    def _save_directions(self) -> None:
-        if not self.state.directions:
-            self.message.emit("There are no directions to save yet.")
-            return
-        path = self._ask_path("Save directions", "directions.json", "Directions (*.json)")
-        if path:
-            save_directions(self.state.directions, path, self.state.latent_dim)
-            self.message.emit(f"Saved {len(self.state.directions)} directions to {path}")
 
     # -- exports --------------------------------------------------------------------------------------
 

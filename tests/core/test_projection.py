@@ -136,3 +136,12 @@ def test_cli_project_writes_z_the_reconstruction_and_an_edit(faces_run, tmp_path
                  "--pixels-only", "--steps", "5", "--directions", str(directions), "--edit", "smile=1",
                  "--edited", str(tmp_path / "e.png")]) == 2
     assert "no direction named smile" in capsys.readouterr().err
+
+
+def test_cli_project_names_a_file_that_is_not_an_image(faces_run, tmp_path, capsys):
+    from ganstudio.cli import main
+
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    assert main(["project", str(faces_run), str(tmp_path / "bad.png"), "-o", str(tmp_path / "z.json")]) == 2
+    assert "cannot read bad.png as an image" in capsys.readouterr().err
+    assert not (tmp_path / "z.json").exists()

@@ -45,7 +45,10 @@ With the faces' light factor (drawing version 3), width 16, 5 minutes each:
     relight        pix2pix 10,063  0.053  28.97  0.912   0.60  0.384  0.983
                    L1 only  9,798  0.037  31.55  0.946   0.27  0.386  0.992
 FID ratio 0.69, PSNR 1.48 dB lower, saturation 85 % (L1 alone 66 %), yaw r 0.94: met (the L1-only run
-shared the CPU with tests for a minute: 12 % fewer steps). Relight has no target: copying the input
+shared the CPU with tests for a minute: 12 % fewer steps). Again on a quiet machine:
+    edges -> face  pix2pix 10,169  0.302  14.79  0.451   7.75  0.357  0.945
+                   L1 only  9,445  0.262  16.18  0.576  14.14  0.253  0.983
+FID ratio 0.55, PSNR 1.39 dB lower, saturation 91 % of the targets' (L1 alone 65 %), yaw r 0.945. Relight has no target: copying the input
 scores L1 0.130 / PSNR 24.3, both learn it, and L1 alone wins where the input fixes all but the shading.
 """
 

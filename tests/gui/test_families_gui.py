@@ -111,6 +111,8 @@ def test_explorer_projects_a_real_image_into_the_vae_starting_from_its_encoder(q
         bar.from_file.trigger()
     found = blocker.args[0]
     assert np.array_equal(panel.state.current(), found.z) and panel.real_image.isVisible()
+    shown_z = np.array([slider.value() for slider in panel.sliders.sliders]) / 100  # the z sliders show it
+    assert np.abs(shown_z - np.clip(found.z, -3, 3)).max() <= 0.006
     encoded = snapshot.render(snapshot.encode(real[None]))[0].astype(float)
     encoder_psnr = 10 * np.log10(255**2 / np.mean((encoded - real) ** 2))
     assert found.psnr > encoder_psnr - 0.5  # the encoder's z is a start the optimisation refines

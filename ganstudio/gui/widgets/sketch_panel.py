@@ -86,6 +86,7 @@ class SketchPanel(QWidget):
             layout.addWidget(QLabel(title))
             layout.addWidget(widget, 1)
             pads.addWidget(box)
+        pads.setSizes([1_000, 1_000])  # input and output the same size, side by side
         buttons = QHBoxLayout()
         for w in (self.clear, self.load, self.resample, self.noise_label):
             buttons.addWidget(w)

@@ -315,3 +315,14 @@ def test_directions_name_themselves_and_an_effect_can_be_removed(qtbot, panel):
     qtbot.waitUntil(lambda: table.rowCount() == 4, timeout=30_000)
     measured = panel.effects.measured
     assert abs(measured[3].effect["brightness"]) < 0.5 * abs(measured[0].effect["brightness"]) + 0.05
+
+
+def test_over_training_tells_each_directions_life(qtbot, panel):
+    records = [{"step": 100, "sefa_share_1": 0.3, "sefa_share_2": 0.2},
+               {"step": 200, "sefa_share_1": 0.32, "sefa_stability_1": 0.995, "sefa_share_3": 0.1,
+                "sefa_split_3": 2.0}]
+    panel.set_sefa_history(records[:1])
+    panel.add_sefa(200, records[1])
+    assert panel.lives.text().splitlines() == ["SeFa 1: from step 100, settled since 200",
+                                               "SeFa 2: from step 100, faded after 100",
+                                               "SeFa 3: from step 200 (split off SeFa 2), still turning"]

@@ -7,8 +7,8 @@ instead of W: Adam on z with a learning rate that ramps up over the first 5 % of
 
     mean (G(z) - x)²  +  perceptual · mean (F(G(z)) - F(x))² / mean F(x)²  +  prior · (‖z‖ / √d - 1)²
 
-has a pixel term, a perceptual term in a feature network F passed in (the run's domain features: the
-attribute model's penultimate layer; StyleGAN2 uses LPIPS-VGG, which needs downloaded weights and
+has a pixel term, a perceptual term in a feature network F passed in (the run's domain features, e.g.
+the attribute model's penultimate layer; StyleGAN2 uses LPIPS-VGG, which needs downloaded weights and
 sees 224 px natural photos), and a prior that keeps z on the shell where N(0, I) puts its mass (the
 generator was only trained there). ``starts`` random codes are optimised together in one batch and the
 best is kept; a conditional generator searches its classes too (the starts are shared among them), and
@@ -32,7 +32,7 @@ from ganstudio.snapshot import ClassConditioned, GeneratorSnapshot
 STEPS, STARTS = 250, 12
 LEARNING_RATE = 0.2  # StyleGAN2 uses 0.1 in W; measured on a 64 px DCGAN: 0.08 -> 31.3 dB, 0.2 -> 33.8 dB
 RAMP_UP, RAMP_DOWN, NOISE_FADE = 0.05, 0.25, 0.75  # fractions of the steps
-NOISE = 0.3  # initial std of the noise added to z (StyleGAN2: 0.05 of W's spread; z's spread is 1)
+NOISE = 0.3  # initial std of the noise on z (StyleGAN2: 0.05 of W's spread); 0.1-0.5 measured within 1 dB
 PERCEPTUAL, PRIOR = 0.05, 0.05
 
 

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganstudio.config import IMAGE_SIZES, PAIR_TRANSFORMS, RunConfig
+from ganstudio.config import DOMAIN_FACTORS, IMAGE_SIZES, PAIR_TRANSFORMS, RunConfig
 from ganstudio.errors import UserError
 from ganstudio.events import format_duration
 from ganstudio.training.engine import TrainerCallback
@@ -56,7 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image size in pixels (default: 28; pix2pix: 32 to 256)")
     g.add_argument("--channels", type=int, choices=(1, 3), help="1 grey or 3 RGB (default: 1)")
     g.add_argument("--num-images", type=int, metavar="N", help="use at most N images")
-    g.add_argument("--labels", action="store_true", default=None, help="image folders: sub-folders are classes")
+    g.add_argument("--labels", action="store_true", default=None,
+                   help="image folders: sub-folders are classes (StarGAN: domains)")
+    g.add_argument("--domains", choices=DOMAIN_FACTORS,
+                   help="faces as two unpaired domains for CycleGAN/DiscoGAN, split by this factor: serious | "
+                        "smiling, light | dark hair, looking left | right, lit from the left | right")
+    g.add_argument("--attributes", metavar="FILE",
+                   help="image folders: binary attributes per image for StarGAN (CelebA's list_attr_celeba.txt "
+                        "layout, or a CSV with a header row)")
     g.add_argument("--pair-from", choices=PAIR_TRANSFORMS,
                    help="paired data for pix2pix: each image's input made by this transform (edges: a line "
                         "drawing; grey: its luminance; blur; downscale: 4x smaller; relight, faces only: the "
@@ -167,9 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="strength at the ends, in the direction's units (default: 3)")
     traverse.add_argument("-o", "--output", required=True, metavar="OUT",
                           help="OUT.png: one row; OUT.gif or OUT.mp4 (needs ffmpeg): animated")
-    translate = sub.add_parser("translate", help="translate images with an image-to-image run (pix2pix)",
-                               description="Translate an image, or every image of a folder, with a pix2pix run: "
-                                           "inputs are resized to the model's size and channels; outputs keep "
+    translate = sub.add_parser("translate", help="translate images with an image-to-image run (pix2pix, CycleGAN, "
+                                                 "DiscoGAN, StarGAN)",
+                               description="Translate an image, or every image of a folder, with an image-to-image "
+                                           "run: inputs are resized to the model's size and channels; outputs keep "
                                            "the input's file name.")
     translate.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
     translate.add_argument("input", help="an image file, or a folder of images")
@@ -178,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     translate.add_argument("--noise-seed", type=int, default=0,
                            help="seed of the dropout noise pix2pix renders with (default: 0)")
+    translate.add_argument("--direction", choices=("AtoB", "BtoA"),
+                           help="CycleGAN and DiscoGAN: into domain B (AtoB, the default) or into A (BtoA)")
+    translate.add_argument("--domain", metavar="NAME=VALUE,...",
+                           help='StarGAN: the attributes to set, e.g. "smiling=1,hair_light=0" (values 0..1; '
+                                "beyond that extrapolates); the others keep what the model's classifier reads "
+                                "on each input")
     project = sub.add_parser("project", help="find the z of a real image (GAN inversion) and edit it",
                              description="Project a real image into a z-model's latent space (the image is "
                                          "centre-cropped and resized like the training data), write its z as "
@@ -206,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
 # -- train ----------------------------------------------------------------------------------------
 
 _DATA_ARGS = {"dataset": "dataset", "data_root": "root", "image_size": "image_size", "channels": "channels",
-              "num_images": "num_images", "labels": "labels", "pair_from": "pair_from"}
+              "num_images": "num_images", "labels": "labels", "pair_from": "pair_from", "domains": "domains",
+              "attributes": "attributes_file"}
 _MODEL_ARGS = {"family": "family", "latent_dim": "latent_dim", "width": "width"}
 _TRAIN_ARGS = ("epochs", "max_steps", "max_minutes", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "seed",
                "device", "amp", "threads", "sample_every", "checkpoint_every", "eval_every", "eval_samples",
@@ -538,7 +553,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ganstudio.data import load_dataset
     from ganstudio.metrics.evaluate import evaluate
     from ganstudio.metrics.features import feature_network
-    from ganstudio.metrics.translation import translation_quality
+    from ganstudio.metrics.translation import held_out_quality
     from ganstudio.snapshot import GeneratorSnapshot
 
     if args.n < 10:
@@ -549,11 +564,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     features, note = feature_network(args.features, snapshot.config.data, data)
     if note:
         print(f"note: {note}", file=sys.stderr)
-    if snapshot.translates:  # on the pairs the run held out
+    if snapshot.translates:  # on the data the run held out
         held = _held_out_data(snapshot.config)
-        hwc = lambda t: t[:args.n].permute(0, 2, 3, 1).numpy()  # noqa: E731
-        values = translation_quality(snapshot, hwc(held.sources), hwc(held.images), features)
-        what = f"{min(args.n, len(held))} held-out pairs"
+        values = held_out_quality(snapshot, held, features, args.n)
+        what = f"up to {args.n} held-out items" if held.sources is None else f"{min(args.n, len(held))} held-out pairs"
     else:
         order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed + 2))[:args.n]
         values = evaluate(snapshot, data.images[order].permute(0, 2, 3, 1).numpy(), features, args.n, args.seed)
@@ -579,7 +593,14 @@ def cmd_translate(args: argparse.Namespace) -> int:
     snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
     if not snapshot.translates:
         raise UserError(f"{snapshot.config.model.family} draws images from z; 'translate' needs an image-to-image "
-                        "run (pix2pix)")
+                        "run (pix2pix, cyclegan, discogan, stargan)")
+    if (args.direction or args.domain) and not snapshot.takes_target:
+        raise UserError(f"{snapshot.config.model.family} translates one way: --direction and --domain are for "
+                        "CycleGAN, DiscoGAN and StarGAN")
+    if args.domain and snapshot.target_size == 1:
+        raise UserError(f"{snapshot.config.model.family} has two domains: choose one with --direction AtoB|BtoA")
+    if args.direction and snapshot.target_size > 1:
+        raise UserError('stargan translates into attributes: give them with --domain "name=1,other=0"')
     files = sorted(f for f in source.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS) if source.is_dir() else [source]
     if source.is_dir():
         if not files:
@@ -593,10 +614,31 @@ def cmd_translate(args: argparse.Namespace) -> int:
     for file, target in zip(files, targets, strict=True):
         image = image_from_file(file, (snapshot.source_channels, size, size))
         target.parent.mkdir(parents=True, exist_ok=True)
-        save_image(snapshot.translate(image[None], noise_seed=args.noise_seed)[0], target)
-    print(f"Translated {len(files)} image(s) at {size} px with {snapshot.source} into "
+        code = _target_code(snapshot, image, args) if snapshot.takes_target else None
+        save_image(snapshot.translate(image[None], noise_seed=args.noise_seed, target=code)[0], target)
+    into = ""
+    if snapshot.target_size == 1:
+        into = f" ({' -> '.join(snapshot.domain_names[::1 if args.direction != 'BtoA' else -1])})"
+    print(f"Translated {len(files)} image(s) at {size} px with {snapshot.source}{into} into "
           f"{out if source.is_dir() else targets[0]}")
     return 0
+
+
+def _target_code(snapshot, image, args):
+    """The target domain code for one input: 1 (into B) or 0 (into A) for the two-domain families; for
+    StarGAN the attributes its classifier reads on ``image`` with those of ``--domain`` set."""
+    if snapshot.target_size == 1:
+        return 0.0 if args.direction == "BtoA" else 1.0
+    names = snapshot.domain_names
+    wanted = _parse_numbers([p for p in (args.domain or "").split(",") if p.strip()], "--domain",
+                            f"{names[0]}=1")
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        raise UserError(f"the model has no attribute {', '.join(unknown)}; its attributes: {', '.join(names)}")
+    code = (snapshot.read_attributes(image[None])[0] > 0.5).astype("float32")
+    for name, value in wanted.items():
+        code[names.index(name)] = value
+    return code
 
 
 def cmd_project(args: argparse.Namespace) -> int:

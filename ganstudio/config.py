@@ -20,6 +20,8 @@ IMAGE_SIZES = (28, 32, 64, 128, 256)  # each family says which of these it build
 PAIR_TRANSFORMS = ("edges", "grey", "blur", "downscale", "relight")
 DRAWN_PAIRS = {"relight": "faces"}  # pairings one data set draws itself -> that data set
 PAIRED_DATASETS = ("pairs",)  # data sets whose items come with their inputs
+# Factors that split the drawn faces into two unpaired domains (``--domains``), e.g. serious | smiling.
+DOMAIN_FACTORS = ("smile", "hair_color", "yaw", "light")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class DataConfig:
     labels: bool = False  # image folders: sub-folders are class labels
     seed: int = 0  # procedural data sets are drawn from this seed
     pair_from: str | None = None  # paired data: each image's input made by this transform (data/pairs.py)
+    domains: str | None = None  # faces: two unpaired domains split by this factor (DOMAIN_FACTORS)
+    attributes_file: str | None = None  # image folders: a file of binary attributes per image (CelebA's layout)
 
     def __post_init__(self) -> None:
         if self.image_size not in IMAGE_SIZES:
@@ -46,6 +50,15 @@ class DataConfig:
         if self.pair_from in DRAWN_PAIRS and self.dataset != DRAWN_PAIRS[self.pair_from]:
             raise ConfigError(f"--pair-from {self.pair_from} needs --dataset {DRAWN_PAIRS[self.pair_from]}, which "
                               "draws those pairs; other images pair by edges, grey, blur or downscale")
+        if self.domains is not None and (self.dataset != "faces" or self.domains not in DOMAIN_FACTORS):
+            raise ConfigError(f"--domains splits the drawn faces by one of {', '.join(DOMAIN_FACTORS)} (not "
+                              f"'{self.domains}' on {self.dataset}); two folders of images are --dataset unpaired")
+        if self.dataset == "unpaired" and self.pair_from is not None:
+            raise ConfigError("--pair-from makes paired data; the unpaired data set is two collections of images")
+        if self.domains is not None and self.pair_from is not None:
+            raise ConfigError("--domains makes two unpaired collections; it does not go with --pair-from")
+        if self.attributes_file is not None and self.dataset != "folder":
+            raise ConfigError("--attributes reads a file of attributes for the images of --dataset folder")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 (grey) or 3 (RGB), not {self.channels}")
         if self.num_images is not None and self.num_images < 1:
@@ -65,10 +78,14 @@ class ModelConfig:
     width: int | None = 32
     options: dict[str, float] = field(default_factory=dict)  # the family's own settings, e.g. n_critic
     class_names: tuple[str, ...] = ()  # label-taking families: the data's classes, set when a run starts
+    # Families that translate into domains: the data's two domains (A, B) or its attributes (StarGAN),
+    # set when a run starts.
+    domain_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", dict(self.options))
         object.__setattr__(self, "class_names", tuple(self.class_names))
+        object.__setattr__(self, "domain_names", tuple(self.domain_names))
         if self.latent_dim < 1:
             raise ConfigError("the latent size must be at least 1")
         if self.width is not None and self.width < 1:

@@ -21,7 +21,7 @@ from ganstudio.config import RunConfig
 from ganstudio.data.base import LABEL, SOURCE
 from ganstudio.data.pairs import source_channels
 from ganstudio.images import to_uint8
-from ganstudio.models.base import Family, Tensors, Z
+from ganstudio.models.base import TARGET, Family, Tensors, Z
 from ganstudio.models.noise import seeded_noise
 
 
@@ -63,6 +63,8 @@ class GeneratorSnapshot:
     encoder: nn.Module | None = None
     inputs: tuple[str, ...] = (Z,)  # what the generator reads
     fixed: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # CPU, images in [-1, 1]
+    target_size: int = 0  # K of the target domain code (N, K) the generator reads; 0 without one
+    reader: nn.Module | None = None  # images in [-1, 1] -> (N, K) attribute logits (StarGAN's D classifier)
 
     @classmethod
     def of_family(cls, family: Family, step: int, config: RunConfig, fixed: Tensors | None = None) -> GeneratorSnapshot:
@@ -86,7 +88,9 @@ class GeneratorSnapshot:
         encoder = _frozen(take(family.encoder)) if family.can_encode else None
         return cls(generator, family.latent_dim if family.takes(Z) else 0, family.image_shape, step, source, config,
                    checkpoint, family.class_names if family.takes(LABEL) else (), label, encoder,
-                   family.generator_inputs, {name: t.detach().cpu() for name, t in fixed.items()})
+                   family.generator_inputs, {name: t.detach().cpu() for name, t in fixed.items()},
+                   family.target_size if family.takes(TARGET) else 0,
+                   _frozen(take(family.attribute_reader)) if family.attribute_reader is not None else None)
 
     @property
     def translates(self) -> bool:
@@ -107,6 +111,15 @@ class GeneratorSnapshot:
         return dataclasses.replace(self, generator=ClassConditioned(self.generator.generator, label), label=label)
 
     @torch.no_grad()
+    def read_attributes(self, images: np.ndarray) -> np.ndarray:
+        """(N, H, W, C) uint8 -> (N, K) probabilities that each attribute is present, as the model's own
+        classifier reads them (StarGAN's discriminator)."""
+        if self.reader is None:
+            raise ValueError("this model has no attribute classifier")
+        x = torch.from_numpy(np.array(images, np.float32)).permute(0, 3, 1, 2) / 127.5 - 1.0
+        return torch.sigmoid(self.reader(x)).numpy()
+
+    @torch.no_grad()
     def encode(self, images: np.ndarray) -> np.ndarray:
         """(N, H, W, C) uint8 images of the model's shape -> z (N, latent_dim) float32 (the posterior mean)."""
         if self.encoder is None:
@@ -114,16 +127,36 @@ class GeneratorSnapshot:
         x = torch.from_numpy(np.array(images, np.float32)).permute(0, 3, 1, 2) / 127.5 - 1.0
         return self.encoder(x).numpy().astype(np.float32)
 
+    @property
+    def takes_target(self) -> bool:
+        """Does the generator also read a target domain code (CycleGAN's direction, StarGAN's attributes)?"""
+        return TARGET in self.inputs
+
+    @property
+    def domain_names(self) -> tuple[str, ...]:
+        """The two domains (A, B) of a two-domain family, or StarGAN's attributes: one per target column."""
+        return self.config.model.domain_names
+
     @torch.no_grad()
-    def translate(self, sources: np.ndarray, noise_seed: int = 0, batch_size: int = 64) -> np.ndarray:
+    def translate(self, sources: np.ndarray, noise_seed: int = 0, batch_size: int = 64,
+                  target: np.ndarray | float | None = None) -> np.ndarray:
         """(N, H, W, C') uint8 sources of the model's size -> (N, H, W, C) uint8 outputs. Dropout noise
         (pix2pix renders with it, as in the paper) comes from ``noise_seed``: the same seed, the same
-        output. Not thread-safe: one renderer per snapshot."""
+        output. Families with a target domain need ``target``: (N, K) or (K,) codes, or one number for
+        all (two-domain families: 1 translates into B, 0 into A). Not thread-safe: one renderer per
+        snapshot."""
         if not self.translates:
             raise ValueError("this model draws from z; it does not translate images")
         x = torch.from_numpy(np.ascontiguousarray(sources, np.float32)).permute(0, 3, 1, 2) / 127.5 - 1.0
+        inputs = [x]
+        if self.takes_target:
+            if target is None:
+                raise ValueError(f"this model translates into a domain ({', '.join(self.domain_names)}): give a target")
+            codes = torch.as_tensor(np.asarray(target, np.float32))
+            inputs.append(codes.reshape(-1, self.target_size).expand(len(x), -1) if codes.ndim < 2 else codes)
         with seeded_noise(self.generator, noise_seed):
-            return to_uint8(torch.cat([self.generator(chunk).float() for chunk in x.split(batch_size)]))
+            return to_uint8(torch.cat([self.generator(*chunks).float()
+                                       for chunks in zip(*(t.split(batch_size) for t in inputs))]))
 
     @torch.no_grad()
     def images(self, z: np.ndarray | torch.Tensor, batch_size: int = 256) -> torch.Tensor:

@@ -14,15 +14,19 @@ def _private_cache(tmp_path_factory):
     yield
 
 
-def paired_if_needed(family: str, size: int = 28) -> dict:
-    """Data settings a family can train on: translation families get faces paired with their edges, at
-    their smallest size when ``size`` is not theirs."""
+def data_for(family: str, size: int = 28) -> dict:
+    """Data settings a family can train on, at its smallest size when ``size`` is not one of its sizes:
+    faces paired with their edges for pix2pix, faces as serious | smiling for the two-domain families,
+    faces (with their attributes) for the rest."""
     from ganstudio.models import family_class
 
     cls = family_class(family)
-    if "source" not in cls.needs:
-        return {"image_size": size}
-    return {"pair_from": "edges", "image_size": size if size in cls.image_sizes else cls.image_sizes[0]}
+    size = size if size in cls.image_sizes else cls.image_sizes[0]
+    if "source" in cls.needs:
+        return {"pair_from": "edges", "image_size": size}
+    if "a" in cls.needs:
+        return {"domains": "smile", "image_size": size}
+    return {"image_size": size}
 
 
 def make_small_config(family: str = "gan", steps: int = 40, **train):
@@ -31,7 +35,7 @@ def make_small_config(family: str = "gan", steps: int = 40, **train):
     from ganstudio.config import RunConfig
 
     return RunConfig().replace(
-        data={"dataset": "faces", "num_images": 600, **paired_if_needed(family)},
+        data={"dataset": "faces", "num_images": 600, **data_for(family)},
         model={"family": family, "width": 8},
         train={"max_steps": steps, "batch_size": 30, "sample_every": 20, "checkpoint_every": 1000,
                "eval_every": 0, "device": "cpu", **train},

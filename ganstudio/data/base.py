@@ -1,6 +1,7 @@
-"""What every data source returns: uint8 images N×C×H×W plus optional labels, paired source images and
-factors. A batch is a dict of named tensors; the names (``IMAGE``, ``LABEL``, ``SOURCE``) are how a
-data set says what it provides and a family says what it needs."""
+"""What every data source returns: uint8 images N×C×H×W plus optional labels, paired source images,
+two unpaired domains, binary attributes and factors. A batch is a dict of named tensors; the names
+(``IMAGE``, ``LABEL``, ``SOURCE``, ``DOMAIN_A``, ``DOMAIN_B``, ``ATTRIBUTES``) are how a data set says what
+it provides and a family says what it needs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from ganstudio.errors import DataError  # noqa: F401  (re-exported for data sour
 IMAGE = "image"  # (N, C, H, W): the images a generator learns to make (a translation's targets)
 LABEL = "label"  # (N,) int64 class index
 SOURCE = "source"  # (N, C', H, W): paired data's input image for each IMAGE (a sketch, a grey photo)
+DOMAIN_A = "a"  # (N_a, C, H, W): one of two unpaired collections (CycleGAN's X: serious faces, horses)
+DOMAIN_B = "b"  # (N_b, C, H, W): the other (Y: smiling faces, zebras); any count, never matched with A
+ATTRIBUTES = "attributes"  # (N, K) float32 in {0, 1}: each image's binary attributes (StarGAN's domains)
+UNPAIRED = (DOMAIN_A, DOMAIN_B)  # names that are collections of their own: each drawn in its own order
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,11 @@ class ImageSet:
     class_names: one name per class index (empty without labels).
     factors: name -> (N,) float32 array of generative factors (procedural data only), e.g. yaw.
     warnings: plain sentences for the person (skipped files, clamped sizes).
+    domains: (N,) int64, 0 or 1: which of two unpaired collections each image belongs to (A or B), or None.
+    domain_names: what A and B are, e.g. ("serious", "smiling").
+    counterfactuals: (N, C, H, W) uint8, each image as it would look in the other domain (drawn data
+        only; for measuring an unpaired translation against a truth real data never has), or None.
+    attributes: (N, K) float32 in {0, 1}, or None; attribute_names: one name per column.
     """
 
     images: torch.Tensor
@@ -35,6 +45,11 @@ class ImageSet:
     factors: dict[str, np.ndarray] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     name: str = ""
+    domains: torch.Tensor | None = None
+    domain_names: tuple[str, ...] = ()
+    counterfactuals: torch.Tensor | None = None
+    attributes: torch.Tensor | None = None
+    attribute_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
@@ -45,6 +60,13 @@ class ImageSet:
                                          or len(self.sources) != len(self.images)):
             raise ValueError(f"sources must be uint8 N×C×H×W like the images, got {self.sources.dtype} "
                              f"{tuple(self.sources.shape)}")
+        if self.domains is not None and (len(self.domains) != len(self.images) or len(self.domain_names) != 2):
+            raise ValueError("domains need one entry per image and two domain names")
+        if self.counterfactuals is not None and self.counterfactuals.shape != self.images.shape:
+            raise ValueError("counterfactuals must have the images' shape")
+        if self.attributes is not None and (self.attributes.ndim != 2 or len(self.attributes) != len(self.images)
+                                            or self.attributes.shape[1] != len(self.attribute_names)):
+            raise ValueError("attributes must be (N, K) with one name per column")
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -54,19 +76,37 @@ class ImageSet:
         return len(self.class_names)
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        """What this data set provides, by name: IMAGE always, LABEL and SOURCE when it has them."""
-        named = {IMAGE: self.images, LABEL: self.labels, SOURCE: self.sources}
+        """What this data set provides, by name: IMAGE always; LABEL, SOURCE, ATTRIBUTES and the two
+        unpaired domains (DOMAIN_A, DOMAIN_B: the images of each) when it has them."""
+        named = {IMAGE: self.images, LABEL: self.labels, SOURCE: self.sources, ATTRIBUTES: self.attributes}
+        if self.domains is not None:
+            named |= {DOMAIN_A: self.images[self.domains == 0], DOMAIN_B: self.images[self.domains == 1]}
         return {name: tensor for name, tensor in named.items() if tensor is not None}
 
     def split(self, count: int, seed: int) -> tuple[ImageSet, ImageSet]:
-        """(the rest, ``count`` held-out items drawn with ``seed``): the same fields, disjoint items."""
-        order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
-        return self._subset(order[count:].sort().values), self._subset(order[:count].sort().values)
+        """(the rest, ``count`` held-out items drawn with ``seed``): the same fields, disjoint items.
+        Unpaired data holds out from each domain in proportion to its size (at least one each, and
+        never a domain's last image)."""
+        g = torch.Generator().manual_seed(seed)
+        if self.domains is None:
+            order = torch.randperm(len(self), generator=g)
+            held = order[:count]
+        else:
+            held = torch.cat([self._held_from(torch.nonzero(self.domains == d).flatten(), count, g) for d in (0, 1)])
+        keep = torch.ones(len(self), dtype=torch.bool)
+        keep[held] = False
+        return self.subset(torch.nonzero(keep).flatten()), self.subset(held.sort().values)
 
-    def _subset(self, index: torch.Tensor) -> ImageSet:
+    def _held_from(self, members: torch.Tensor, count: int, g: torch.Generator) -> torch.Tensor:
+        share = min(max(1, round(count * len(members) / len(self))), len(members) - 1)
+        return members[torch.randperm(len(members), generator=g)[:share]]
+
+    def subset(self, index: torch.Tensor) -> ImageSet:
         pick = lambda t: None if t is None else t[index]  # noqa: E731
         return ImageSet(self.images[index], pick(self.labels), pick(self.sources), self.class_names,
-                        {k: v[index.numpy()] for k, v in self.factors.items()}, self.warnings, self.name)
+                        {k: v[index.numpy()] for k, v in self.factors.items()}, self.warnings, self.name,
+                        pick(self.domains), self.domain_names, pick(self.counterfactuals), pick(self.attributes),
+                        self.attribute_names)
 
 
 def resize_images(images: torch.Tensor, size: int, channels: int) -> torch.Tensor:

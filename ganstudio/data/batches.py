@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+from ganstudio.data.base import UNPAIRED
+
 # Keep the data set on the GPU when it needs at most this share of the free memory.
 GPU_RESIDENT_SHARE = 0.4
 
@@ -17,48 +19,66 @@ def as_model_input(tensors: dict[str, torch.Tensor], memory_format=torch.contigu
 
 
 class DeviceBatches:
-    """tensors: name -> (N, ...) tensors of one length, e.g. {"image": uint8 (N, C, H, W), "label":
-    int64 (N,)}.
+    """tensors: name -> (N, ...) tensors, e.g. {"image": uint8 (N, C, H, W), "label": int64 (N,)}.
 
     ``batch(step)`` gives step's dict of the same names on the device, images as float32 in [-1, 1].
-    Epoch e's order is a permutation seeded by (seed, e), so any step can be reproduced without saved
-    loader state (exact resume). The last incomplete batch of an epoch is dropped.
+    The names share one order (they describe the same items), except the unpaired domains
+    (``UNPAIRED``), which are collections of their own, of any length, each drawn in its own order.
+    Epoch e of a collection is a permutation seeded by (seed, collection, e), so any step can be
+    reproduced without saved loader state (exact resume). An epoch is a pass over the longest
+    collection; a shorter one starts its next pass when it runs out. The last incomplete batch of a
+    pass is dropped.
     """
 
     def __init__(self, tensors: dict[str, torch.Tensor], batch_size: int, device: torch.device, seed: int,
                  channels_last: bool = False):
-        length = {len(t) for t in tensors.values()}
-        if len(length) != 1:
-            raise ValueError(f"the named tensors differ in length: {({k: len(t) for k, t in tensors.items()})}")
-        self.length = length.pop()
-        if batch_size > self.length:
+        shared = {name: t for name, t in tensors.items() if name not in UNPAIRED}
+        groups = ([shared] if shared else []) + [{name: tensors[name]} for name in UNPAIRED if name in tensors]
+        self.collections = [_Collection(group, index) for index, group in enumerate(groups)]
+        smallest = min(c.length for c in self.collections)
+        if batch_size > smallest:
             raise ValueError("batch size larger than the data set")
         self.device = device
         self.batch_size = batch_size
-        self.steps_per_epoch = self.length // batch_size
+        self.steps_per_epoch = max(c.length for c in self.collections) // batch_size
         self.seed = seed
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.resident = device.type != "cuda" or self._fits_on_gpu(tensors)
         store = device if self.resident else torch.device("cpu")
-        self.tensors = {name: t.to(store) for name, t in tensors.items()}
-        if not self.resident and torch.cuda.is_available():
-            self.tensors = {name: t.pin_memory() for name, t in self.tensors.items()}
-        self._epoch = -1
-        self._order = torch.empty(0, dtype=torch.int64)
+        for c in self.collections:
+            c.tensors = {name: t.to(store) for name, t in c.tensors.items()}
+            if not self.resident and torch.cuda.is_available():
+                c.tensors = {name: t.pin_memory() for name, t in c.tensors.items()}
 
     def _fits_on_gpu(self, tensors: dict[str, torch.Tensor]) -> bool:
         free, _ = torch.cuda.mem_get_info(self.device)
         return sum(t.numel() * t.element_size() for t in tensors.values()) <= GPU_RESIDENT_SHARE * free
 
-    def epoch_order(self, epoch: int) -> torch.Tensor:
-        if epoch != self._epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._order = torch.randperm(self.length, generator=g).to(next(iter(self.tensors.values())).device)
-            self._epoch = epoch
-        return self._order
-
     def batch(self, step: int) -> dict[str, torch.Tensor]:
-        epoch, index = divmod(step, self.steps_per_epoch)
-        idx = self.epoch_order(epoch)[index * self.batch_size : (index + 1) * self.batch_size]
-        picked = {name: t.index_select(0, idx).to(self.device, non_blocking=True) for name, t in self.tensors.items()}
+        picked = {}
+        for c in self.collections:
+            idx = c.indices(step, self.batch_size, self.seed)
+            picked |= {name: t.index_select(0, idx).to(self.device, non_blocking=True) for name, t in c.tensors.items()}
         return as_model_input(picked, self.memory_format)
+
+
+class _Collection:
+    """Named tensors of one length, drawn in one order; ``index`` tells collections' orders apart."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor], index: int):
+        length = {len(t) for t in tensors.values()}
+        if len(length) != 1:
+            raise ValueError(f"the named tensors differ in length: {({k: len(t) for k, t in tensors.items()})}")
+        self.tensors, self.index, self.length = tensors, index, length.pop()
+        self._pass, self._order = -1, torch.empty(0, dtype=torch.int64)
+
+    def indices(self, step: int, batch_size: int, seed: int) -> torch.Tensor:
+        """Step's ``batch_size`` indices: batch ``k`` of pass ``p`` over this collection."""
+        per_pass = self.length // batch_size
+        number, k = divmod(step, per_pass)
+        if number != self._pass:
+            # The first collection keeps the seeding of the single-collection loader (runs resume alike).
+            g = torch.Generator().manual_seed(seed * 1_000_003 + number + self.index * 7_919_000_001)
+            self._order = torch.randperm(self.length, generator=g).to(next(iter(self.tensors.values())).device)
+            self._pass = number
+        return self._order[k * batch_size:(k + 1) * batch_size]

@@ -26,6 +26,13 @@ linear. Shading multiplies each pixel's colour, so it keeps that true.
 Exact pairs for the image-to-image families (``pair_from``): "edges" draws every part's outline from
 the geometry; "relight" draws the same face lit from the other side (light -> -light) as the input.
 
+Two unpaired domains (``domains``, for CycleGAN and DiscoGAN) split the faces by a factor: serious |
+smiling, light | dark hair, looking left | right, lit from the left | right; faces within a tenth of
+the factor's range of the threshold belong to neither. Each face also comes with its counterfactual,
+the same face with the factor mirrored about the threshold (smile -> -smile), which only evaluation
+reads. Every face has five binary attributes (StarGAN's domains, CelebA's shape): hair_light,
+smiling, looking_right, lit_from_right, long_hair.
+
 Drawing: numpy over a chunk of images at once; every shape is a signed distance in pixels built
 from per-column and per-row terms ((n, 1, S) and (n, S, 1) broadcast to (n, S, S)), turned into
 coverage by ``clip(0.5 - distance, 0, 1)`` (analytic anti-aliasing) and alpha-composited. Chunks
@@ -35,6 +42,7 @@ depend on the thread count. Images are drawn at the requested size, not resized.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -62,6 +70,14 @@ FACTOR_WORDS = {
 DRAWING_VERSION = 3  # bump whenever the drawing changes: cached data sets are then redrawn
 OUTLINE_VERSION = 1  # the same for the outline drawings (``pair_from="edges"``)
 EXACT_PAIRS = ("edges", "relight")  # inputs faces draws itself rather than makes from the picture
+# factor -> (threshold, (the domain below it, the domain above it)); factors as in FACTOR_RANGES.
+DOMAINS = {"smile": (0.0, ("serious", "smiling")), "hair_color": (0.5, ("light hair", "dark hair")),
+           "yaw": (0.0, ("looking left", "looking right")), "light": (0.0, ("lit from the left", "lit from the right"))}
+DOMAIN_MARGIN = 0.1  # share of a factor's range on each side of its threshold that belongs to no domain
+# attribute -> (factor, threshold, 1 above the threshold (else below)).
+ATTRIBUTES = {"hair_light": ("hair_color", 0.5, False), "smiling": ("smile", 0.0, True),
+              "looking_right": ("yaw", 0.0, True), "lit_from_right": ("light", 0.0, True),
+              "long_hair": ("hair_length", 0.5, True)}
 OUTLINE_THRESHOLD, OUTLINE_RAMP = 4.0, 24.0  # 2×2 grey range (of 255) where a line starts, and becomes black
 MAX_YAW, MAX_PITCH, MAX_LIGHT = 0.8, 0.4, 1.2  # radians at yaw, pitch, light = ±1
 AMBIENT, DIFFUSE, DARKEST = 0.55, 0.5, 0.4  # head shade = clip(AMBIENT + DIFFUSE · n·l, DARKEST, ·)
@@ -102,13 +118,27 @@ def make_face_sources(n: int, size: int, channels: int, seed: int, pair_from: st
 
 def render_sources(factors: dict[str, np.ndarray], size: int, channels: int, rng: np.random.Generator | None,
                    pair_from: str) -> np.ndarray:
-    """The inputs paired with the faces ``render_faces(factors, size, channels, rng)`` draws: "edges"
-    their outlines (1 channel), "relight" the same faces lit from the other side. (N, C', S, S) uint8."""
+    """What faces draws beside the faces ``render_faces(factors, size, channels, rng)`` draws: "edges"
+    their outlines (1 channel), "relight" the same faces lit from the other side, a factor of
+    ``DOMAINS`` their counterfactuals (that factor mirrored about its threshold). (N, C', S, S) uint8."""
     if pair_from == "edges":
         return render_outlines(factors, size, rng)
     if pair_from == "relight":
-        return render_faces(dict(factors, light=-np.asarray(factors["light"])), size, channels, rng)
-    raise ValueError(f"faces draws no '{pair_from}' inputs; it draws {', '.join(EXACT_PAIRS)}")
+        return render_faces(mirrored(factors, "light"), size, channels, rng)
+    if pair_from in DOMAINS:
+        return render_faces(mirrored(factors, pair_from), size, channels, rng)
+    raise ValueError(f"faces draws no '{pair_from}' inputs; it draws {', '.join(EXACT_PAIRS + tuple(DOMAINS))}")
+
+
+def mirrored(factors: dict[str, np.ndarray], factor: str) -> dict[str, np.ndarray]:
+    """``factors`` with ``factor`` mirrored about its domain threshold (smile -> -smile, hair h -> 1 - h)."""
+    threshold = DOMAINS[factor][0]
+    return dict(factors, **{factor: 2 * threshold - np.asarray(factors[factor])})
+
+
+def face_attributes(factors: dict[str, np.ndarray]) -> np.ndarray:
+    """The five binary ``ATTRIBUTES`` of faces with these factors: (N, 5) float32 in {0, 1}."""
+    return np.stack([(factors[f] > t) == above for f, t, above in ATTRIBUTES.values()], axis=1).astype(np.float32)
 
 
 def render_outlines(factors: dict[str, np.ndarray], size: int, rng: np.random.Generator | None) -> np.ndarray:
@@ -454,21 +484,35 @@ def load_faces(cfg: DataConfig) -> ImageSet:
     else:
         images, factors = arrays["images"], {name: arrays[name].astype(np.float32) for name in FACTOR_NAMES}
     labels, class_names = face_classes(factors)
-    sources = torch.from_numpy(_sources(n, cfg)) if cfg.pair_from in EXACT_PAIRS else None
-    return ImageSet(images=torch.from_numpy(images), labels=torch.from_numpy(labels), sources=sources,
-                    class_names=class_names, factors=factors, name="faces")
+    sources = torch.from_numpy(_drawn(n, cfg, cfg.pair_from)) if cfg.pair_from in EXACT_PAIRS else None
+    faces = ImageSet(images=torch.from_numpy(images), labels=torch.from_numpy(labels), sources=sources,
+                     class_names=class_names, factors=factors, name="faces",
+                     attributes=torch.from_numpy(face_attributes(factors)), attribute_names=tuple(ATTRIBUTES))
+    return faces if cfg.domains is None else _split_into_domains(faces, n, cfg)
 
 
-def _sources(n: int, cfg: DataConfig) -> np.ndarray:
-    """The exact inputs (``cfg.pair_from`` in ``EXACT_PAIRS``) of the data set's faces, drawn once and cached."""
-    channels = 1 if cfg.pair_from == "edges" else cfg.channels
+def _split_into_domains(faces: ImageSet, n: int, cfg: DataConfig) -> ImageSet:
+    """The faces on either side of the domain factor's threshold (beyond the margin), with their
+    domain (0 below, 1 above) and their counterfactuals."""
+    threshold, names = DOMAINS[cfg.domains]
+    low, high = FACTOR_RANGES[cfg.domains]
+    value = faces.factors[cfg.domains]
+    keep = torch.from_numpy(np.nonzero(np.abs(value - threshold) > DOMAIN_MARGIN * (high - low))[0])
+    counterfactuals = torch.from_numpy(_drawn(n, cfg, cfg.domains))
+    domains = torch.from_numpy((value > threshold).astype(np.int64))
+    return dataclasses.replace(faces, domains=domains, domain_names=names, counterfactuals=counterfactuals).subset(keep)
+
+
+def _drawn(n: int, cfg: DataConfig, what: str) -> np.ndarray:
+    """``render_sources(..., what)`` for the data set's faces, drawn once and cached."""
+    channels = 1 if what == "edges" else cfg.channels
     key = cache_key(version=OUTLINE_VERSION, drawing=DRAWING_VERSION, n=n, size=cfg.image_size, seed=cfg.seed,
-                    pair_from=cfg.pair_from, channels=channels)
+                    pair_from=what, channels=channels)
     arrays = load_arrays("face-sources", key)
     if arrays is not None and set(arrays) == {"sources"} and arrays["sources"].shape == (
             n, channels, cfg.image_size, cfg.image_size):
         return arrays["sources"]
-    sources = make_face_sources(n, cfg.image_size, cfg.channels, cfg.seed, cfg.pair_from)
+    sources = make_face_sources(n, cfg.image_size, cfg.channels, cfg.seed, what)
     save_arrays("face-sources", key, {"sources": sources})
     return sources
 

@@ -4,14 +4,20 @@ Every image is decoded with Pillow, turned upright (EXIF orientation), flattened
 is transparent, converted to grey or RGB, centre-cropped to a square and resized. Files that cannot be
 decoded are skipped and named in one warning. The decoded tensor is cached, keyed by the folder's file
 list (names, sizes, modification times), so reopening an unchanged folder decodes nothing.
+
+Binary attributes (StarGAN's domains) come from a file in CelebA's layout (``cfg.attributes_file``), or
+are the one-hot classes when sub-folders are labels.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -27,7 +33,7 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 # Multi-picture JPEGs (MPO, from some cameras) open through the JPEG decoder.
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP")
 _CACHE_KIND = "folder"
-_CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
+_CACHE_VERSION = 2  # bump when decoding or what is stored changes, so old caches are not reused
 _MAX_NAMED = 5  # skipped files named in the warning before "and N more"
 _WHITE = (255, 255, 255)
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
@@ -60,7 +66,10 @@ def load_folder(cfg: DataConfig) -> ImageSet:
 
     images: (N, cfg.channels, cfg.image_size, cfg.image_size) uint8, in sorted relative-path order.
     labels: (N,) int64 index of each image's first-level sub-folder when ``cfg.labels``, else None.
-    warnings: one sentence naming the skipped (empty, damaged, non-image) files, if any.
+    attributes: (N, K) float32 in {0, 1} from ``cfg.attributes_file`` (only the images it has a row for),
+        else the one-hot labels (K classes) when ``cfg.labels``, else None.
+    warnings: sentences naming the skipped (empty, damaged, non-image) files and, with an attributes
+        file, the images without a row and the rows without an image.
     """
     root = check_root(cfg.root)
     files = list_images(root)
@@ -68,47 +77,78 @@ def load_folder(cfg: DataConfig) -> ImageSet:
         raise DataError(
             f"The folder {root} contains no png, jpg, jpeg, webp or bmp images; choose a folder with images."
         )
+    table, row_of, unmatched = None, {}, []
+    if cfg.attributes_file is not None:
+        table = read_attributes(cfg.attributes_file)
+        files, row_of, unmatched = _match_rows(files, table, root)
     class_names, class_of = _classes(files, root) if cfg.labels else ((), {})
-    candidates = _candidate_order(files, class_of, cfg)
+    decoded = decode_images(root, files, cfg, class_of)
+    warnings = ([skipped_warning(decoded.skipped)] if decoded.skipped else []) + unmatched
+    attributes, attribute_names = None, ()
+    if table is not None:
+        attributes = torch.from_numpy(table.values[[row_of[name] for name in decoded.names]])
+        attribute_names = table.names
+    elif cfg.labels:
+        attributes = torch.nn.functional.one_hot(decoded.labels, len(class_names)).float()
+        attribute_names = class_names
+    return ImageSet(
+        images=decoded.images,
+        labels=decoded.labels,
+        class_names=class_names,
+        warnings=tuple(warnings),
+        name=cfg.dataset,
+        attributes=attributes,
+        attribute_names=attribute_names,
+    )
 
+
+class Decoded(NamedTuple):
+    """Decoded images (N, C, S, S) uint8 sorted by relative path; labels (N,) int64 or None; the N
+    relative paths; the skipped relative paths (sorted)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    names: list[str]
+    skipped: list[str]
+
+
+def decode_images(root: Path, files: list[_File], cfg: DataConfig, class_of: dict[str, int]) -> Decoded:
+    """``files`` (listed under ``root``) decoded at ``cfg``'s size and channels, at most ``cfg.num_images``
+    of them (labelled by ``class_of``: relative path -> class, or empty), from the cache when unchanged.
+    Raises DataError when none can be read."""
     key = cache_key(
         version=_CACHE_VERSION,
         root=str(root),
         files=[(f.rel, f.size, f.mtime_ns) for f in files],
         image_size=cfg.image_size,
         channels=cfg.channels,
-        labels=cfg.labels,
+        labels=bool(class_of),
         num_images=cfg.num_images,
     )
-    cached = _from_cache(key, cfg)
+    cached = _from_cache(key, cfg, bool(class_of))
     if cached is not None:
-        images, labels, skipped = cached
-    else:
-        images, labels, skipped, first_error = _decode_all(candidates, class_of, cfg)
-        if len(images) == 0:
-            raise DataError(
-                f"None of the {len(skipped)} image files in {root} could be read "
-                f"({name_list(skipped)}; first problem: {first_error}); "
-                "they are empty, damaged or not images."
-            )
-        arrays = {"images": images.numpy(), "skipped": np.array(skipped, dtype=str)}
-        if labels is not None:
-            arrays["labels"] = labels.numpy()
-        save_arrays(_CACHE_KIND, key, arrays)
-
-    warnings = ()
-    if skipped:
-        what = "file that is empty, damaged or not an image" if len(skipped) == 1 else (
-            "files that are empty, damaged or not images"
+        return cached
+    decoded, first_error = _decode_all(_candidate_order(files, class_of, cfg), class_of, cfg)
+    if len(decoded.images) == 0:
+        raise DataError(
+            f"None of the {len(decoded.skipped)} image files in {root} could be read "
+            f"({name_list(decoded.skipped)}; first problem: {first_error}); "
+            "they are empty, damaged or not images."
         )
-        warnings = (f"Skipped {len(skipped)} {what}: {name_list(skipped)}.",)
-    return ImageSet(
-        images=images,
-        labels=labels,
-        class_names=class_names,
-        warnings=warnings,
-        name=cfg.dataset,
+    arrays = {"images": decoded.images.numpy(), "names": np.array(decoded.names, dtype=str),
+              "skipped": np.array(decoded.skipped, dtype=str)}
+    if decoded.labels is not None:
+        arrays["labels"] = decoded.labels.numpy()
+    save_arrays(_CACHE_KIND, key, arrays)
+    return decoded
+
+
+def skipped_warning(skipped: list[str]) -> str:
+    """The sentence naming files that could not be decoded."""
+    what = "file that is empty, damaged or not an image" if len(skipped) == 1 else (
+        "files that are empty, damaged or not images"
     )
+    return f"Skipped {len(skipped)} {what}: {name_list(skipped)}."
 
 
 # --- listing -----------------------------------------------------------------------------------------
@@ -183,17 +223,106 @@ def _candidate_order(files: list[_File], class_of: dict[str, int], cfg: DataConf
     return [q[i] for i in range(longest) for q in queues if i < len(q)]
 
 
+# --- attributes --------------------------------------------------------------------------------------
+
+
+class AttributeTable(NamedTuple):
+    """A file of binary attributes: K names, R file names ('/'-separated), values (R, K) float32 in {0, 1}."""
+
+    path: Path
+    names: tuple[str, ...]
+    files: list[str]
+    values: np.ndarray
+
+
+_ATTRIBUTE_VALUE = {"1": 1.0, "-1": 0.0, "0": 0.0}
+
+
+def read_attributes(path: str | Path) -> AttributeTable:
+    """Read CelebA's ``list_attr_celeba.txt`` layout (line 1 the number of rows, line 2 the attribute names,
+    then ``file v1 ... vK`` per row, whitespace-separated) or a CSV with a header row ``image_id,A1,...,AK``
+    (Kaggle's ``list_attr_celeba.csv``). Values are 1 / -1 or 1 / 0. Raises DataError naming the line of
+    the first problem."""
+    path = Path(path).expanduser()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"Cannot read the attributes file {path} ({type(e).__name__}: {e}).") from None
+    numbered = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+    if not numbered:
+        raise DataError(f"The attributes file {path} is empty.")
+    if "," in numbered[0][1]:  # CSV: header row "image_id,A1,...", then "file,v1,..."
+        names = [name.strip() for name in numbered[0][1].split(",")[1:]]
+        rows = [(number, [field.strip() for field in line.split(",")]) for number, line in numbered[1:]]
+    else:  # CelebA's text layout: count, names, rows
+        count_line, count = numbered[0]
+        if not count.strip().isdigit():
+            raise DataError(f"{path.name}, line {count_line}: the first line should be the number of images, "
+                            f"not '{count.strip()[:40]}'.")
+        names = numbered[1][1].split() if len(numbered) > 1 else []
+        rows = [(number, line.split()) for number, line in numbered[2:]]
+        if int(count) != len(rows):
+            raise DataError(f"{path.name}, line {count_line}: says {int(count)} images, but the file has "
+                            f"{len(rows)} rows; is it complete?")
+    if not names or not all(names):
+        raise DataError(f"{path.name} names no attributes; its header should list them after the file column.")
+    seen: dict[str, int] = {}  # file -> line
+    for number, fields in rows:
+        if len(fields) != len(names) + 1:
+            raise DataError(f"{path.name}, line {number}: expected a file name and {len(names)} values, "
+                            f"found {len(fields) - 1} values.")
+        file = fields[0].replace("\\", "/")
+        if file in seen:
+            raise DataError(f"{path.name}, line {number}: {file} already has a row (line {seen[file]}).")
+        seen[file] = number
+    try:
+        codes = [_ATTRIBUTE_VALUE[v] for _, fields in rows for v in fields[1:]]
+    except KeyError as e:
+        number, fields = next((n, f) for n, f in rows if e.args[0] in f[1:])
+        raise DataError(f"{path.name}, line {number}: '{e.args[0]}' for {names[fields.index(e.args[0], 1) - 1]} "
+                        "is not 1, -1 or 0.") from None
+    values = np.array(codes, dtype=np.float32).reshape(len(rows), len(names))
+    return AttributeTable(path, tuple(names), list(seen), values)
+
+
+def _match_rows(files: list[_File], table: AttributeTable, root: Path) -> tuple[list[_File], dict[str, int], list[str]]:
+    """The files that have a row, each file's row index (by relative path), and warnings naming the images
+    without a row and the rows without an image. A row matches a file by relative path, or by bare file
+    name when no other file and no other row have that name."""
+    by_path = {name: i for i, name in enumerate(table.files)}
+    bare_names = [posixpath.basename(name) for name in table.files]
+    bare_rows = Counter(bare_names)
+    by_bare = {bare: i for i, bare in enumerate(bare_names) if bare_rows[bare] == 1}
+    bare_files = Counter(posixpath.basename(f.rel) for f in files)
+    row_of: dict[str, int] = {}
+    for f in files:
+        bare = posixpath.basename(f.rel)
+        row = by_path.get(f.rel, by_bare.get(bare) if bare_files[bare] == 1 else None)
+        if row is not None:
+            row_of[f.rel] = row
+    source = table.path.name
+    if not row_of:
+        raise DataError(f"None of the {len(files)} images in {root} has a row in {source} (its rows name files "
+                        f"such as {name_list(table.files[:3])}); choose the folder those names are relative to.")
+    warnings = []
+    missing = [f.rel for f in files if f.rel not in row_of]
+    if missing:
+        has, are = ("image has", "is") if len(missing) == 1 else ("images have", "are")
+        warnings.append(f"{len(missing)} {has} no row in {source} and {are} left out: {name_list(missing)}.")
+    used = set(row_of.values())
+    absent = [name for i, name in enumerate(table.files) if i not in used]
+    if absent:
+        rows, name = ("row", "names a file") if len(absent) == 1 else ("rows", "name files")
+        warnings.append(f"{len(absent)} {rows} of {source} {name} not found in {root}: {name_list(absent)}.")
+    return [f for f in files if f.rel in row_of], row_of, warnings
+
+
 # --- decoding ----------------------------------------------------------------------------------------
 
 
-def _decode_all(
-    candidates: list[_File], class_of: dict[str, int], cfg: DataConfig
-) -> tuple[torch.Tensor, torch.Tensor | None, list[str], str]:
+def _decode_all(candidates: list[_File], class_of: dict[str, int], cfg: DataConfig) -> tuple[Decoded, str]:
     """Decode candidates in order until ``cfg.num_images`` succeed (all of them without a limit).
-
-    Returns images (N, C, S, S) uint8 sorted by relative path, labels (N,) int64 or None, the skipped
-    relative paths (sorted) and the first decoding error ("" when none).
-    """
+    Returns them and the first decoding error ("" when none)."""
     size, channels = cfg.image_size, cfg.channels
     wanted = len(candidates) if cfg.num_images is None else min(cfg.num_images, len(candidates))
     out = np.empty((wanted, channels, size, size), dtype=np.uint8)
@@ -224,7 +353,8 @@ def _decode_all(
         images = images[order]
         kept = [kept[i] for i in order]
     labels = torch.tensor([class_of[f.rel] for f in kept], dtype=torch.int64) if class_of else None
-    return torch.from_numpy(np.ascontiguousarray(images)), labels, sorted(skipped), first_error
+    images = torch.from_numpy(np.ascontiguousarray(images))
+    return Decoded(images, labels, [f.rel for f in kept], sorted(skipped)), first_error
 
 
 def load_image(path: str | Path, size: int, channels: int) -> np.ndarray:
@@ -300,21 +430,24 @@ def _has_alpha(img: Image.Image) -> bool:
 # --- cache -------------------------------------------------------------------------------------------
 
 
-def _from_cache(key: str, cfg: DataConfig) -> tuple[torch.Tensor, torch.Tensor | None, list[str]] | None:
-    """Cached (images, labels, skipped names), or None when missing or not the expected shape."""
+def _from_cache(key: str, cfg: DataConfig, labelled: bool) -> Decoded | None:
+    """The cached decoding, or None when missing or not the expected shape."""
     arrays = load_arrays(_CACHE_KIND, key)
-    if arrays is None or "images" not in arrays or "skipped" not in arrays:
+    if arrays is None or not {"images", "names", "skipped"} <= arrays.keys():
         return None
     images = arrays["images"]
     expected = (cfg.channels, cfg.image_size, cfg.image_size)
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != expected or len(images) == 0:
         return None
     labels = arrays.get("labels")
-    if cfg.labels != (labels is not None) or (labels is not None and labels.shape != (len(images),)):
+    if labelled != (labels is not None) or (labels is not None and labels.shape != (len(images),)):
         return None
-    return (
+    if arrays["names"].shape != (len(images),):
+        return None
+    return Decoded(
         torch.from_numpy(np.ascontiguousarray(images)),
         None if labels is None else torch.from_numpy(labels.astype(np.int64)),
+        [str(name) for name in arrays["names"]],
         [str(name) for name in arrays["skipped"]],
     )
 

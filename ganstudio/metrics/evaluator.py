@@ -23,7 +23,7 @@ from ganstudio.config import DataConfig
 from ganstudio.data.base import ImageSet
 from ganstudio.metrics.evaluate import evaluate
 from ganstudio.metrics.features import FeatureNetwork, feature_network
-from ganstudio.metrics.translation import translation_quality
+from ganstudio.metrics.translation import held_out_quality
 from ganstudio.snapshot import GeneratorSnapshot
 
 
@@ -38,14 +38,14 @@ class QualityEvaluator:
 
     def __init__(self, data_config: DataConfig, data: ImageSet, samples: int, features: str = "domain",
                  seed: int = 0, held_out: ImageSet | None = None):
-        """``held_out``: translation families are measured on these pairs (up to ``samples`` of them)."""
+        """``held_out``: translation families are measured on these (up to ``samples`` of them)."""
         self.samples = samples
         self.features: FeatureNetwork | None = None  # set on the quality thread
         self.note: str | None = None
         self.pending_step: int | None = None  # the step being evaluated (or finished, not collected)
         self._setup_args = (data_config, data, features, seed)
         self._real: np.ndarray | None = None
-        self._pairs = None if held_out is None else (_hwc(held_out.sources[:samples]), _hwc(held_out.images[:samples]))
+        self._held = held_out
         self._prepare_error: BaseException | None = None
         self._ready = threading.Event()
         self._cancelled = threading.Event()
@@ -72,10 +72,10 @@ class QualityEvaluator:
         while (snapshot := self._jobs.get()) is not None:
             try:
                 start = time.perf_counter()
-                if self._pairs is None:
+                if self._held is None:
                     record = evaluate(snapshot, self._real, self.features, n=self.samples, check=self._check)
                 else:
-                    record = translation_quality(snapshot, *self._pairs, self.features, check=self._check)
+                    record = held_out_quality(snapshot, self._held, self.features, self.samples, self._check)
                 self._result = {"step": snapshot.step, "eval_seconds": round(time.perf_counter() - start, 3), **record}
             except EvaluationCancelled:
                 return

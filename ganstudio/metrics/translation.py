@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ganstudio.data.base import ImageSet
 from ganstudio.metrics.features import FeatureNetwork
 from ganstudio.metrics.frechet import frechet_distance
 from ganstudio.snapshot import GeneratorSnapshot
@@ -23,13 +24,15 @@ from ganstudio.snapshot import GeneratorSnapshot
 BATCH = 64
 
 
-def translate_all(snapshot: GeneratorSnapshot, sources: np.ndarray, check: Callable[[], None] = lambda: None
-                  ) -> np.ndarray:
-    """(N, H, W, C') uint8 -> (N, H, W, C) uint8, batch by batch, ``check()`` between batches."""
+def translate_all(snapshot: GeneratorSnapshot, sources: np.ndarray, check: Callable[[], None] = lambda: None,
+                  target: np.ndarray | float | None = None) -> np.ndarray:
+    """(N, H, W, C') uint8 -> (N, H, W, C) uint8, batch by batch, ``check()`` between batches; ``target``
+    (families with a target domain): one code for all, or (N, K) codes."""
     out = []
     for start in range(0, len(sources), BATCH):
         check()
-        out.append(snapshot.translate(sources[start:start + BATCH]))
+        codes = target[start:start + BATCH] if isinstance(target, np.ndarray) and target.ndim == 2 else target
+        out.append(snapshot.translate(sources[start:start + BATCH], target=codes))
     return np.concatenate(out)
 
 
@@ -64,3 +67,17 @@ def translation_quality(snapshot: GeneratorSnapshot, sources: np.ndarray, target
     fid = frechet_distance(features.features(targets, check=check), features.features(outputs, check=check))
     return {"heldout_l1": float(l1), "psnr": float(psnr(outputs, targets).mean()),
             "ssim": float(ssim(outputs, targets).mean()), f"fid_{features.name}": fid}
+
+
+def held_out_quality(snapshot: GeneratorSnapshot, held: ImageSet, features: FeatureNetwork, samples: int,
+                     check: Callable[[], None] = lambda: None) -> dict[str, float]:
+    """The quality record of a translating family on the data it held out: pairs (pix2pix), two domains
+    (CycleGAN, DiscoGAN) or attributes (StarGAN); up to ``samples`` items."""
+    from ganstudio.metrics.domains import attribute_quality, unpaired_quality
+
+    if held.domains is not None and snapshot.takes_target:
+        return unpaired_quality(snapshot, held, features, samples, check)
+    if held.attributes is not None and snapshot.takes_target:
+        return attribute_quality(snapshot, held, features, samples, check)
+    hwc = lambda t: t[:samples].permute(0, 2, 3, 1).numpy()  # noqa: E731
+    return translation_quality(snapshot, hwc(held.sources), hwc(held.images), features, check)

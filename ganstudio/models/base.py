@@ -23,6 +23,9 @@ from ganstudio.data.base import IMAGE, LABEL, ImageSet
 from ganstudio.errors import ConfigError
 
 Z = "z"  # a generator input: (N, latent_dim) float32 from N(0, I)
+# A generator input: (N, K) float32, the domain code the output should have: StarGAN's target attributes;
+# K = 1 for the two-domain families (1: translate into domain B, 0: into domain A).
+TARGET = "target"
 Tensors = Mapping[str, torch.Tensor]  # named tensors: a batch, a generator's inputs
 NEEDS_CLASSES = ("{name} is conditional and needs a data set with at least two classes: MNIST, Fashion-MNIST, "
                  "faces, or an image folder with one sub-folder per class")
@@ -180,6 +183,17 @@ class Family(ABC):
         in [-1, 1]."""
 
     @property
+    def target_size(self) -> int:
+        """K of the (N, K) target domain code the generator reads (families that take ``TARGET``)."""
+        return len(self.model_cfg.domain_names)
+
+    @property
+    def attribute_reader(self) -> nn.Module | None:
+        """A module of the family that reads images' attributes: (N, C, H, W) in [-1, 1] -> (N, K) logits
+        (StarGAN's discriminator head), or None."""
+        return None
+
+    @property
     def encoder(self) -> nn.Module | None:
         """Families with ``can_encode``: images (N, C, H, W) in [-1, 1] -> z (N, latent_dim)."""
         return None
@@ -202,6 +216,10 @@ class Family(ABC):
 
     def load_training_state(self, state: dict[str, float]) -> None:
         """Restore what :meth:`training_state` returned."""
+
+    def begin(self, step: int, total_steps: int) -> None:
+        """Called before a session's first step: it starts at ``step`` of a run of ``total_steps``
+        (families with a learning-rate schedule plan it here, from the optimisers' current rates)."""
 
     # -- fixed inputs, rendering and the sample grid ----------------------------------------------
 

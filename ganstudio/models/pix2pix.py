@@ -91,7 +91,8 @@ class UNetGenerator(nn.Module):
 
 
 class PatchDiscriminator(nn.Module):
-    """(source (N, C_in, S, S), image (N, C_out, S, S)) -> patch logits (N, 1, P, P).
+    """images (N, C_i, S, S), concatenated along channels (pix2pix: source and image; CycleGAN: the
+    image alone), C_i summing to ``in_channels`` -> patch logits (N, 1, P, P).
 
     C64-C128-C256 with stride 2 (three at 64 px and up, as in the paper; two at 32 px), a stride-1 C512
     and a stride-1 conv to one channel: 30×30 patches of 70×70 pixels at 256 px, 6×6 of 34×34 at 32 px."""
@@ -109,8 +110,8 @@ class PatchDiscriminator(nn.Module):
         layers.append(nn.Conv2d(channels, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, source: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([source, image], dim=1))
+    def forward(self, *images: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat(images, dim=1) if len(images) > 1 else images[0])
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:

@@ -22,7 +22,7 @@ import torch
 from ganstudio.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
-from ganstudio.data.base import LABEL
+from ganstudio.data.base import DOMAIN_A, LABEL, ImageSet
 from ganstudio.data.batches import DeviceBatches, as_model_input
 from ganstudio.errors import ConfigError, RunError
 from ganstudio.events import (
@@ -40,7 +40,7 @@ from ganstudio.latent.tracking import SefaTracker
 from ganstudio.metrics.evaluator import QualityEvaluator
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.models import build_family, family_class
-from ganstudio.models.base import Family, Tensors, Z
+from ganstudio.models.base import TARGET, Family, Tensors, Z
 from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device
@@ -144,14 +144,16 @@ class Trainer:
             raise ConfigError(problem)
         data, held = family_class(cfg.model.family).split_data(data, t.num_samples, t.seed)
         warnings = [TrainingWarning(0, "data", w) for w in data.warnings]
-        batch_size = t.batch_size
-        if len(data) < batch_size:
-            batch_size = len(data)
+        needed = {name: data.tensors()[name] for name in family_class(cfg.model.family).needs}
+        batch_size, smallest = t.batch_size, min(len(tensor) for tensor in needed.values())
+        if smallest < batch_size:
+            batch_size = smallest
+            what = "images" if smallest == len(data) else "images in its smaller domain"
             warnings.append(TrainingWarning(0, "batch_clamped",
-                                            f"The data set has only {len(data)} images, fewer than the batch "
+                                            f"The data set has only {smallest} {what}, fewer than the batch "
                                             f"size {t.batch_size}; training with batches of {batch_size}."))
 
-        cfg = self.config = self._with_classes(cfg, data.class_names)
+        cfg = self.config = self._with_names(cfg, data)
         torch.manual_seed(t.seed)
         family = self.family = build_family(cfg.data, cfg.model, t, device)
         held_for_grid = {} if held is None else {
@@ -167,12 +169,12 @@ class Trainer:
             if self.change.seed is not None:
                 torch.manual_seed(self.change.seed)
         order_seed = t.seed if t.order_seed is None else t.order_seed
-        batches = DeviceBatches({name: data.tensors()[name] for name in family.needs}, batch_size, device,
-                                order_seed, channels_last=family.channels_last)
+        batches = DeviceBatches(needed, batch_size, device, order_seed, channels_last=family.channels_last)
         total = t.epochs * batches.steps_per_epoch
         if t.max_steps is not None:
             total = min(total, t.max_steps)
 
+        family.begin(start_step, total)
         history: dict[int, float] = {}
         if self.run_folder is None:
             self.run_folder = RunFolder.create(self.out, cfg)
@@ -195,14 +197,22 @@ class Trainer:
         return loop.run(control)
 
     @staticmethod
-    def _with_classes(config: RunConfig, class_names: tuple[str, ...]) -> RunConfig:
-        """A conditional family's config with the data's class names (checked against a resumed run's)."""
-        if not family_class(config.model.family).takes(LABEL):
-            return config
-        if config.model.class_names and config.model.class_names != class_names:
-            raise RunError(f"the data set's classes changed since this run started (now {len(class_names)}: "
-                           f"{', '.join(class_names[:5])}…); a conditional run needs the same classes")
-        return config.replace(model={"class_names": class_names})
+    def _with_names(config: RunConfig, data: ImageSet) -> RunConfig:
+        """The config with the names a family's conditioning needs from the data (a conditional family's
+        classes, a translating family's domains or attributes), checked against a resumed run's."""
+        family = family_class(config.model.family)
+        names = {}
+        if family.takes(LABEL):
+            names["class_names"] = data.class_names
+        if family.takes(TARGET):
+            names["domain_names"] = data.domain_names if DOMAIN_A in family.needs else data.attribute_names
+        for field, now in names.items():
+            before = getattr(config.model, field)
+            if before and before != now:
+                what = "classes" if field == "class_names" else "domains"
+                raise RunError(f"the data set's {what} changed since this run started (now {len(now)}: "
+                               f"{', '.join(now[:5])}…); this run needs the same {what}")
+        return config.replace(model=names) if names else config
 
 
 def _learning_rates(family: Family) -> dict[str, list[float]]:
@@ -243,7 +253,7 @@ class _LoopState:
         self.best_fid: tuple[float, int, int] | None = min((v, s, 0) for s, v in fids.items()) if fids else None
         self.evaluated_step: int | None = None  # the step of the last snapshot handed to the quality thread
         self.preparing_since: float | None = None  # while the quality thread prepares its feature network
-        self.lent_thread = False  # training runs on one thread less meanwhile
+        self.lent_thread = False  # training runs on one thread less while the quality thread works
 
     def run(self, control: TrainingControl) -> RunEnded:
         try:
@@ -366,10 +376,7 @@ class _LoopState:
             self._quality_failed(e)
             return
         self.preparing_since = start
-        threads = torch.get_num_threads()
-        if self.family.device.type == "cpu" and threads > 1:
-            torch.set_num_threads(threads - 1)
-            self.lent_thread = True
+        self._balance_threads()
         self.notify("on_status", StatusMessage(self.step, "Preparing the quality measures in the background (a small "
                                                           "network learns this data set's features once; then "
                                                           "cached)…"))
@@ -383,13 +390,26 @@ class _LoopState:
                 return
         except Exception as e:  # noqa: BLE001  quality is an extra: report it and train without it
             self._quality_failed(e)
-        if self.lent_thread:
-            torch.set_num_threads(torch.get_num_threads() + 1)
-            self.lent_thread = False
         if self.evaluator is not None:
             self.notify("on_status", StatusMessage(self.step, f"Quality measures ready "
                                                               f"({time.perf_counter() - self.preparing_since:.0f} s)."))
         self.preparing_since = None
+        self._balance_threads()
+
+    def _balance_threads(self) -> None:
+        """On the CPU, training lends one of its threads to the quality thread while it prepares or
+        evaluates, and takes it back afterwards: two training threads beside it on two cores fight
+        for them (measured 3,700 -> 700-1,100 images/s; bench_quality_cost.py)."""
+        busy = self.evaluator is not None and (self.preparing_since is not None
+                                               or self.evaluator.pending_step is not None)
+        if self.family.device.type != "cpu" or busy == self.lent_thread:
+            return
+        if busy and torch.get_num_threads() > 1:
+            torch.set_num_threads(torch.get_num_threads() - 1)
+            self.lent_thread = True
+        elif not busy:
+            torch.set_num_threads(torch.get_num_threads() + 1)
+            self.lent_thread = False
 
     def _finish_quality(self, control: TrainingControl, reason: str) -> str:
         """At the end: wait for the evaluation in flight and evaluate the final generator too, unless the
@@ -413,6 +433,7 @@ class _LoopState:
     def _quality_failed(self, error: Exception) -> None:
         self.evaluator.cancel()
         self.evaluator = None
+        self._balance_threads()
         self.notify("on_warning", TrainingWarning(self.step, "quality_failed",
                                                   f"Sample quality could not be measured ({type(error).__name__}: "
                                                   f"{error}); training goes on without it."))
@@ -425,6 +446,7 @@ class _LoopState:
         submitted = self.evaluator.submit(snapshot)
         if submitted:
             self.evaluated_step = self.step
+            self._balance_threads()
         return submitted
 
     def _collect_quality(self, wait_s: float = 0.0) -> None:
@@ -439,6 +461,7 @@ class _LoopState:
             return
         if record is None:
             return
+        self._balance_threads()
         if self.evaluator.note:
             self.notify("on_warning", TrainingWarning(record["step"], "features", self.evaluator.note))
             self.evaluator.note = None

@@ -6,10 +6,11 @@ from functools import cache
 import numpy as np
 import pytest
 import torch
-from conftest import paired_if_needed
+from conftest import data_for
 
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
+from ganstudio.data.faces import ATTRIBUTES
 from ganstudio.data.pairs import source_channels
 from ganstudio.errors import ConfigError
 from ganstudio.images import to_uint8
@@ -28,7 +29,7 @@ def faces_classes() -> tuple[str, ...]:
 def config_for(family: str, steps: int = 40, size: int = 28, channels: int = 1, **train) -> RunConfig:
     """The family's own training defaults, on faces, on the CPU, width 16."""
     return RunConfig().replace(
-        data={"dataset": "faces", "num_images": 3000, "channels": channels, **paired_if_needed(family, size)},
+        data={"dataset": "faces", "num_images": 3000, "channels": channels, **data_for(family, size)},
         model={"family": family, "width": 16},
         train={**family_class(family).train_defaults(), "max_steps": steps, "epochs": 1000, "device": "cpu",
                "sample_every": 10**6, "checkpoint_every": 10**6, "eval_every": 0, **train})
@@ -39,12 +40,15 @@ def config_for(family: str, steps: int = 40, size: int = 28, channels: int = 1, 
 def test_family_reports_what_it_declares_at_both_sizes(name, size, channels):
     """Whatever a family needs and reads, it trains on a batch of those names, reports its metrics and
     renders its fixed inputs into images of the data's shape."""
-    cfg = config_for(name, size=size, channels=channels).replace(model={"width": 8, "class_names": faces_classes()})
+    domains = ("serious", "smiling") if "a" in family_class(name).needs else tuple(ATTRIBUTES)
+    cfg = config_for(name, size=size, channels=channels).replace(
+        model={"width": 8, "class_names": faces_classes(), "domain_names": domains})
     family = build_family(cfg.data, cfg.model, cfg.train, torch.device("cpu"))
     size = cfg.data.image_size
-    available = {"image": torch.rand(6, channels, size, size) * 2 - 1,
-                 "label": torch.arange(6) % len(faces_classes()),
-                 "source": torch.rand(6, source_channels(cfg.data), size, size) * 2 - 1}
+    image = lambda n: torch.rand(n, channels, size, size) * 2 - 1  # noqa: E731
+    available = {"image": image(6), "label": torch.arange(6) % len(faces_classes()),
+                 "source": torch.rand(6, source_channels(cfg.data), size, size) * 2 - 1,
+                 "a": image(6), "b": image(6), "attributes": (torch.rand(6, len(ATTRIBUTES)) > 0.5).float()}
     batch = {name: available[name] for name in family.needs}
     for _ in range(2):
         metrics = family.train_step(batch)

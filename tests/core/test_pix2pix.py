@@ -46,7 +46,7 @@ def test_pair_transforms_make_the_inputs_they_name():
 def test_faces_paired_with_their_edges_and_a_clear_error_without_pairs(tmp_path):
     data = load_dataset(pix2pix_config().data)
     assert data.sources is not None and data.sources.shape == (2000, 1, 32, 32)
-    assert set(data.tensors()) == {"image", "label", "source"}
+    assert set(data.tensors()) == {"image", "label", "source", "attributes"}
     unpaired = pix2pix_config().replace(data={"pair_from": None})
     with pytest.raises(ConfigError, match="--pair-from edges"):
         Trainer(unpaired, out=tmp_path / "runs").run()

@@ -1,0 +1,143 @@
+"""CycleGAN (Zhu et al., arXiv 1703.10593): unpaired translation between two domains A and B.
+
+- **G: A -> B and F: B -> A**, residual generators with instance norm (``models/resnet.py``).
+- **D_A, D_B**: 70×70 PatchGANs with instance norm (pix2pix's, on the image alone).
+- **Objective** (section 3, eq. 3 and 5.2): least-squares GAN losses (section 4: D minimises
+  ½[(D(y) − 1)² + D(G(x))²], G minimises (D(G(x)) − 1)²), cycle consistency λ·(‖F(G(a)) − a‖₁ +
+  ‖G(F(b)) − b‖₁) with λ = 10, and the identity loss 0.5·λ·(‖G(b) − b‖₁ + ‖F(a) − a‖₁) of section 5.2.
+- **Training** (section 4): D learns from a pool of the last 50 fakes; Adam 2e-4, β = (0.5, 0.999);
+  the rate is kept for the first half of the run and decays linearly to zero over the second.
+
+Departs from the paper in batch size and width, for the CPU: batches of 8 (the paper's 1; instance norm
+keeps each image's output independent of its batch) and, without a width, 16 filters and 3 residual
+blocks at 32 px (tests/benchmarks/bench_unpaired.py); ``--width 64 --option blocks=9`` is the paper's
+256 px network.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganstudio.data.base import DOMAIN_A, DOMAIN_B
+from ganstudio.models import register_family
+from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
+from ganstudio.models.conv import dcgan_init_
+from ganstudio.models.image_pool import ImagePool
+from ganstudio.models.pix2pix import PatchDiscriminator
+from ganstudio.models.resnet import ResnetGenerator
+from ganstudio.models.schedule import LinearDecay
+from ganstudio.models.unpaired import UnpairedFamily
+
+
+def _least_squares(scores: torch.Tensor, target: float) -> torch.Tensor:
+    return (scores.float() - target).square().mean()
+
+
+@register_family("cyclegan")
+class CycleGAN(UnpairedFamily):
+    description = "CycleGAN: unpaired translation A <-> B with cycle consistency, e.g. serious <-> smiling faces"
+    image_sizes = (32, 64, 128, 256)
+    metrics = (
+        MetricInfo("loss_d_a", "D_A", "discriminators"),
+        MetricInfo("loss_d_b", "D_B", "discriminators"),
+        MetricInfo("loss_g_ab", "G A→B (adversarial)", "generators"),
+        MetricInfo("loss_g_ba", "F B→A (adversarial)", "generators"),
+        MetricInfo("cycle_a", "cycle A→B→A", "cycle and identity (L1)"),
+        MetricInfo("cycle_b", "cycle B→A→B", "cycle and identity (L1)"),
+        MetricInfo("identity_a", "identity F(A)", "cycle and identity (L1)"),
+        MetricInfo("identity_b", "identity G(B)", "cycle and identity (L1)"),
+        MetricInfo("lr_scale", "learning-rate factor", "learning-rate schedule"),
+    )
+    options = (
+        FamilyOption("cycle_weight", "Cycle weight λ", 10.0, 0.0, 1000.0,
+                     "weight of the cycle-consistency L1 in the generators' loss (the paper: 10)"),
+        FamilyOption("identity_weight", "Identity weight", 0.5, 0.0, 10.0,
+                     "the identity loss's weight as a share of λ (the paper: 0.5; 0 turns it off)"),
+        FamilyOption("pool_size", "Fake pool", 50, 0, 1000, "generated images D learns from (the paper: 50)",
+                     integer=True),
+        FamilyOption("blocks", "Residual blocks", 0, 0, 20,
+                     "residual blocks in each generator; 0: 3 up to 32 px, 6 up to 128 px, 9 above (the paper)",
+                     integer=True),
+        FamilyOption("decay_from", "Decay from", 0.5, 0.0, 1.0,
+                     "share of the run after which the learning rates decay linearly to 0 (the paper: 0.5)"),
+    )
+    train_overrides = {"batch_size": 8}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        shape = self.image_shape
+        self.pool_a, self.pool_b = (self.place(ImagePool(int(self.settings["pool_size"]), shape)) for _ in range(2))
+        self.schedule = LinearDecay([self.opt_g, self.opt_d], 0, 1, self.settings["decay_from"])
+
+    def default_width(self) -> int:
+        return 16 if self.image_shape[1] <= 32 else 32 if self.image_shape[1] <= 64 else 64
+
+    @property
+    def blocks(self) -> int:
+        size = self.image_shape[1]
+        return int(self.settings["blocks"]) or (3 if size <= 32 else 6 if size <= 128 else 9)
+
+    def architecture(self) -> dict[str, object]:
+        return {**super().architecture(), "blocks": self.blocks}
+
+    def build_generator(self) -> nn.Module:
+        channels = self.image_shape[0]
+        g = ResnetGenerator(channels, channels, self.width, self.blocks)
+        dcgan_init_(g)  # N(0, 0.02), the reference code's initialisation
+        return g
+
+    def build_discriminator(self) -> nn.Module:
+        channels, size, _ = self.image_shape
+        d = PatchDiscriminator(channels, size, self.width)
+        dcgan_init_(d)
+        return d
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {**super().networks(), "pool_a": self.pool_a, "pool_b": self.pool_b}
+
+    def begin(self, step: int, total_steps: int) -> None:
+        self.schedule = LinearDecay([self.opt_g, self.opt_d], step, total_steps, self.settings["decay_from"])
+
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        real_a, real_b = batch[DOMAIN_A], batch[DOMAIN_B]
+        lr_scale = self.schedule.advance()
+        cycle_weight = self.settings["cycle_weight"]
+        identity_weight = self.settings["identity_weight"] * cycle_weight
+
+        # G step: fool both discriminators, come back around the cycle, leave the target domain alone.
+        self.D_a.requires_grad_(False)
+        self.D_b.requires_grad_(False)
+        self.opt_g.zero_grad(set_to_none=True)
+        with self.autocast():
+            fake_b, fake_a = self.G_ab(real_a), self.G_ba(real_b)
+            back_a, back_b = self.G_ba(fake_b), self.G_ab(fake_a)
+            loss_g_ab = _least_squares(self.D_b(fake_b), 1.0)
+            loss_g_ba = _least_squares(self.D_a(fake_a), 1.0)
+        cycle_a, cycle_b = F.l1_loss(back_a.float(), real_a), F.l1_loss(back_b.float(), real_b)
+        loss_g = loss_g_ab + loss_g_ba + cycle_weight * (cycle_a + cycle_b)
+        if identity_weight > 0:
+            with self.autocast():
+                same_b, same_a = self.G_ab(real_b), self.G_ba(real_a)
+            identity_a, identity_b = F.l1_loss(same_a.float(), real_a), F.l1_loss(same_b.float(), real_b)
+            loss_g = loss_g + identity_weight * (identity_a + identity_b)
+        else:
+            identity_a = identity_b = torch.zeros((), device=self.device)
+        loss_g.backward()
+        self.opt_g.step()
+
+        # D step: each judges its domain's real images against fakes from the pool; the objective halved.
+        self.D_a.requires_grad_(True)
+        self.D_b.requires_grad_(True)
+        self.opt_d.zero_grad(set_to_none=True)
+        pooled_a, pooled_b = self.pool_a.query(fake_a.detach()), self.pool_b.query(fake_b.detach())
+        with self.autocast():
+            loss_d_a = 0.5 * (_least_squares(self.D_a(real_a), 1.0) + _least_squares(self.D_a(pooled_a), 0.0))
+            loss_d_b = 0.5 * (_least_squares(self.D_b(real_b), 1.0) + _least_squares(self.D_b(pooled_b), 0.0))
+        (loss_d_a + loss_d_b).backward()
+        self.opt_d.step()
+        return {"loss_d_a": loss_d_a.detach(), "loss_d_b": loss_d_b.detach(), "loss_g_ab": loss_g_ab.detach(),
+                "loss_g_ba": loss_g_ba.detach(), "cycle_a": cycle_a.detach(), "cycle_b": cycle_b.detach(),
+                "identity_a": identity_a.detach(), "identity_b": identity_b.detach(),
+                "lr_scale": torch.tensor(lr_scale, device=self.device)}

@@ -418,7 +418,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def _sampled_images(family, config: RunConfig, args: argparse.Namespace):
     """(images (N, H, W, C) uint8, grid columns or None): z families draw ``-n`` z (one row per class, or
-    ``--class``); translation families give rows of input | output | target for ``-n`` held-out pairs."""
+    ``--class``); translation families give their grid's rows (e.g. input | output | target) for ``-n``
+    held-out inputs."""
     import torch
 
     from ganstudio.data.base import LABEL, SOURCE
@@ -427,7 +428,7 @@ def _sampled_images(family, config: RunConfig, args: argparse.Namespace):
     if args.label is not None and not family.takes(LABEL):
         raise UserError(f"{family.name} is not conditional: it has no classes to choose from")
     if family.takes(SOURCE):
-        inputs = _held_out_batch(config, args.n)
+        inputs = family.fixed_inputs(args.n, torch.Generator().manual_seed(args.seed), _held_out_batch(config, args.n))
         tiles, columns = family.sample_tiles(inputs, family.render(inputs))
         return to_uint8(tiles), columns
     z = family.sample_latent(args.n, generator=torch.Generator().manual_seed(args.seed))

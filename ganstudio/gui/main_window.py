@@ -67,10 +67,12 @@ def branch_label(record: dict) -> str | None:
 
 
 def preview_grid(data_config) -> np.ndarray:
-    """Up to 16 real images of a data set as one 2-row grid; paired data: 8 inputs above their images
-    (runs in a worker thread)."""
+    """Up to 16 real images of a data set as one 2-row grid; paired data: 8 inputs above their images;
+    two domains: 8 of A above 8 of B (runs in a worker thread)."""
     data = load_dataset(data_config)
     images = data.images[:16]
+    if data.domains is not None:  # two unpaired domains: A's above B's
+        images = torch.cat([data.images[data.domains == 0][:8], data.images[data.domains == 1][:8]])
     if data.sources is not None:
         images = torch.cat([data.sources[:8].expand(-1, images.shape[1], -1, -1), images[:8]])
     return image_grid(images.permute(0, 2, 3, 1).numpy(), columns=8, padding=1)
@@ -373,7 +375,7 @@ class MainWindow(QMainWindow):
     def _begin(self, config: RunConfig, run: RunFolder | None) -> None:
         self.run_config, self.run_folder = config, run
         self.samples.clear()
-        self.samples.show_family(family_class(config.model.family))
+        self.samples.show_family(family_class(config.model.family), config)
         self.plots.set_metrics(family_class(config.model.family).metrics)
         self.quality.clear()
         self.explore.set_sefa_history([])
@@ -384,6 +386,12 @@ class MainWindow(QMainWindow):
     def _on_started(self, event: RunStarted) -> None:
         self.run_folder = RunFolder(event.run_dir)
         self.run_label.setText(f"Run: {event.run_dir}")
+        if self.run_config is not None:  # the run's config names the data's domains or attributes by now
+            try:
+                config = self.run_folder.read_config()
+                self.samples.show_family(family_class(config.model.family), config)
+            except UserError:
+                pass
         self.device_label.setText(f"Device: {event.device}")
         if event.resumed is not None and self.run_config is not None:  # the run's history as the resume left it
             self._show_history(self.run_folder, up_to_step=event.start_step)

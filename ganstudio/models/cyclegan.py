@@ -8,10 +8,12 @@
 - **Training** (section 4): D learns from a pool of the last 50 fakes; Adam 2e-4, β = (0.5, 0.999);
   the rate is kept for the first half of the run and decays linearly to zero over the second.
 
-Departs from the paper in batch size and width, for the CPU: batches of 8 (the paper's 1; instance norm
-keeps each image's output independent of its batch) and, without a width, 16 filters and 3 residual
-blocks at 32 px (tests/benchmarks/bench_unpaired.py); ``--width 64 --option blocks=9`` is the paper's
-256 px network.
+Departs from the paper in three places (tests/benchmarks/bench_unpaired.py): the generators edit their
+input (output = input + what they draw, ``models/resnet.py``; ``--option edits_input=0`` is the paper's
+generator, which on the drawn faces re-draws the whole picture too slowly to be useful in minutes);
+batches of 8 (the paper's 1; instance norm keeps each image's output independent of its batch); and,
+without a width, 16 filters and 3 residual blocks at 32 px; ``--width 64 --option blocks=9`` is the
+paper's 256 px network.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.conv import dcgan_init_
 from ganstudio.models.image_pool import ImagePool
 from ganstudio.models.pix2pix import PatchDiscriminator
-from ganstudio.models.resnet import ResnetGenerator
+from ganstudio.models.resnet import EDITS_INPUT, ResnetGenerator
 from ganstudio.models.schedule import LinearDecay
 from ganstudio.models.unpaired import UnpairedFamily
 
@@ -62,6 +64,7 @@ class CycleGAN(UnpairedFamily):
                      integer=True),
         FamilyOption("decay_from", "Decay from", 0.5, 0.0, 1.0,
                      "share of the run after which the learning rates decay linearly to 0 (the paper: 0.5)"),
+        EDITS_INPUT,
     )
     train_overrides = {"batch_size": 8}
 
@@ -84,7 +87,7 @@ class CycleGAN(UnpairedFamily):
 
     def build_generator(self) -> nn.Module:
         channels = self.image_shape[0]
-        g = ResnetGenerator(channels, channels, self.width, self.blocks)
+        g = ResnetGenerator(channels, channels, self.width, self.blocks, edits_input=bool(self.settings["edits_input"]))
         dcgan_init_(g)  # N(0, 0.02), the reference code's initialisation
         return g
 

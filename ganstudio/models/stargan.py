@@ -4,6 +4,9 @@ domains, given as binary attributes (hair colour, smiling, ...).
 - **G** reads the image with the target code tiled into extra input channels: (N, C + K, S, S) ->
   (N, C, S, S); CycleGAN's residual generator (``models/resnet.py``), which the paper adapts (its
   appendix: 4×4 down/up-sampling convs and affine instance norm; we keep the 3×3 layout CycleGAN uses).
+  Departures, measured (``models/resnet.py``): the code also sets every instance norm's scale and shift
+  (tiled alone, the first norm removed it: the output did not follow the code), and G edits its input
+  (``--option edits_input=0``: the paper's G).
 - **D**: 4×4 stride-2 convs with leaky ReLU 0.01 and no normalisation down to 2×2, then two heads: a
   3×3 conv to one real/fake score per patch, and a conv over the whole map to K attribute logits.
 - **Objective** (eq. 1-7): WGAN-GP adversarial loss (λ_gp = 10), attribute classification with binary
@@ -29,7 +32,7 @@ from ganstudio.data.base import ATTRIBUTES, IMAGE, SOURCE, DataError
 from ganstudio.models import register_family
 from ganstudio.models.base import TARGET, Family, FamilyOption, MetricInfo, Tensors
 from ganstudio.models.conv import dcgan_init_
-from ganstudio.models.resnet import ResnetGenerator
+from ganstudio.models.resnet import EDITS_INPUT, ResnetGenerator
 from ganstudio.models.schedule import LinearDecay
 
 MIN_IMAGES = 10
@@ -37,15 +40,16 @@ GRID_INPUTS = 8
 
 
 class ConditionedGenerator(nn.Module):
-    """(image (N, C, S, S), target (N, K)) -> image (N, C, S, S): the code tiled over the image."""
+    """(image (N, C, S, S), target (N, K)) -> image (N, C, S, S): the code tiled over the image (the
+    paper) and setting every instance norm's scale and shift (see ``models/resnet.py``)."""
 
-    def __init__(self, channels: int, codes: int, width: int, blocks: int):
+    def __init__(self, channels: int, codes: int, width: int, blocks: int, edits_input: bool):
         super().__init__()
-        self.net = ResnetGenerator(channels + codes, channels, width, blocks)
+        self.net = ResnetGenerator(channels + codes, channels, width, blocks, codes=codes, edits_input=edits_input)
 
     def forward(self, image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         tiled = target.to(image.dtype)[:, :, None, None].expand(-1, -1, *image.shape[2:])
-        return self.net(torch.cat([image, tiled], dim=1))
+        return self.net(torch.cat([image, tiled], dim=1), target)
 
 
 class StarDiscriminator(nn.Module):
@@ -115,6 +119,7 @@ class StarGAN(Family):
                      "residual blocks in G; 0: 3 up to 32 px, 6 above (the paper: 6)", integer=True),
         FamilyOption("decay_from", "Decay from", 0.5, 0.0, 1.0,
                      "share of the run after which the learning rates decay linearly to 0 (the paper: 0.5)"),
+        EDITS_INPUT,
     )
     train_overrides = {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.999, "batch_size": 16}
 
@@ -125,7 +130,8 @@ class StarGAN(Family):
                             "domain (--labels), or a folder with an attribute file (--attributes)")
         channels, size, _ = self.image_shape
         codes = self.target_size
-        self.G = self.place(ConditionedGenerator(channels, codes, self.width, self.blocks))
+        self.G = self.place(ConditionedGenerator(channels, codes, self.width, self.blocks,
+                                                 bool(self.settings["edits_input"])))
         self.D = self.place(StarDiscriminator(channels, size, self.width, codes))
         dcgan_init_(self.G)
         dcgan_init_(self.D)

@@ -107,8 +107,10 @@ class UnpairedFamily(Family):
     # -- fixed inputs and the grid ---------------------------------------------------------------
 
     def fixed_inputs(self, num_samples: int, generator: torch.Generator, held_out: Tensors) -> dict[str, torch.Tensor]:
-        """Up to 8 held-out images of each domain, A's first; each to be translated into the other."""
-        a, b = held_out[DOMAIN_A][:GRID_PER_DOMAIN], held_out[DOMAIN_B][:GRID_PER_DOMAIN]
+        """Up to 8 held-out images of each domain (half of ``num_samples`` each), A's first; each to be
+        translated into the other."""
+        count = min(GRID_PER_DOMAIN, -(-num_samples // 2))
+        a, b = held_out[DOMAIN_A][:count], held_out[DOMAIN_B][:count]
         target = torch.cat([torch.ones(len(a), 1), torch.zeros(len(b), 1)])
         return {SOURCE: torch.cat([a, b]).contiguous(), TARGET: target}
 

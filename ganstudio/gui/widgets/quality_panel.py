@@ -1,5 +1,5 @@
 """The Quality tab: FID, KID, precision/recall and coverage curves (translation models: L1, PSNR, SSIM
-on held-out pairs and FID) from the evaluations the engine runs every N steps, labelled with the
+on held-out pairs and FID; domain translation: the counterfactual error, flipped and kept attributes) from the evaluations the engine runs every N steps, labelled with the
 feature network they were measured in, and what each costs."""
 
 from __future__ import annotations
@@ -14,12 +14,31 @@ EMPTY = ("Sample quality is measured every N steps while training ('Quality ever
          "first evaluation waits a few seconds while a feature network trains on the data, once.")
 
 
+# Keys of the domain-translation records (ganstudio/metrics/domains.py) -> (label, plot).
+_RATIO = "L1 to the true counterfactual ÷ leaving the input as it is (< 1 is better)"
+_READ = "share of translations read as asked (higher is better)"
+_KEPT = "change of what should stay, share of its range (lower is better)"
+TRANSLATION_KEYS = {
+    "counterfactual_ratio": ("whole image", _RATIO),
+    "counterfactual_ratio_changed": ("where the truth changes", _RATIO),
+    "counterfactual_l1": ("L1", "L1 to the true counterfactual (lower is better)"),
+    "flipped": ("domain factor flipped", _READ),
+    "requested": ("requested attribute", _READ),
+    "kept": ("other attributes kept", _READ),
+    "requested_by_d": ("requested, by D's classifier", _READ),
+    "yaw_change": ("yaw", _KEPT),
+    "hair_change": ("hair colour", _KEPT),
+}
+
+
 def quality_metrics(keys: list[str], features: str) -> tuple[MetricInfo, ...]:
     """MetricInfos for the keys of a quality record, grouped into plots; titles name the features."""
     infos = []
     for key in keys:
         if key.startswith("fid_"):
-            infos.append(MetricInfo(key, "FID", f"FID — {features} (lower is better)"))
+            direction = {"ab": "A → B", "ba": "B → A"}.get(key.rsplit("_", 1)[-1])
+            infos.append(MetricInfo(key, f"FID {direction}" if direction else "FID",
+                                    f"FID — {features} (lower is better)"))
         elif key.startswith("kid_"):
             infos.append(MetricInfo(key, "KID × 1000", f"KID × 1000 — {features} (lower is better)"))
         elif key.startswith(("precision_", "recall_")):
@@ -28,6 +47,8 @@ def quality_metrics(keys: list[str], features: str) -> tuple[MetricInfo, ...]:
             infos.append(MetricInfo(key, "L1", "L1 to the targets of held-out pairs (lower is better)"))
         elif key in ("psnr", "ssim"):
             infos.append(MetricInfo(key, key.upper(), f"{key.upper()} on held-out pairs (higher is better)"))
+        elif key in TRANSLATION_KEYS:
+            infos.append(MetricInfo(key, *TRANSLATION_KEYS[key]))
         elif key.startswith("coverage_") or key == "class_coverage":
             infos.append(MetricInfo(key, key.removeprefix("coverage_").replace("_", " "),
                                     "coverage of the data's factors or classes (1 = as in the data)"))

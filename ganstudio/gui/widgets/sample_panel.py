@@ -1,5 +1,6 @@
 """The live sample grid from the run's fixed inputs (z, or held-out inputs for a translation model),
-with the timeline to scrub through its history."""
+with the timeline to scrub through its history. Its caption says how the family lays the grid out, naming
+the domains or attributes of the models that translate into them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import numpy as np
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ganstudio.data.base import SOURCE
+from ganstudio.config import RunConfig
+from ganstudio.data.base import ATTRIBUTES, DOMAIN_A, SOURCE
+from ganstudio.data.faces import ATTRIBUTES as FACE_ATTRIBUTES
+from ganstudio.data.faces import DOMAINS
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.timeline import SampleTimeline
 from ganstudio.models.base import Family
@@ -18,6 +22,36 @@ CAPTIONS = {  # (title, placeholder) for z models and for models that translate 
     True: ("<b>Held-out inputs</b> | outputs | targets", "Translations appear here once training starts: rows of "
            "input | output | target\nfor the same held-out inputs every time, so you can watch each one evolve."),
 }
+SAME_INPUTS = "\nfor the same held-out inputs every time, so you can watch each one evolve."
+
+
+def domain_names(config: RunConfig | None) -> tuple[str, ...]:
+    """The domains (A, B) or attributes a run's model translates into: the run's own once it has started,
+    else what its data will give where the config tells (the drawn faces), else ()."""
+    if config is None:
+        return ()
+    if config.model.domain_names:
+        return tuple(config.model.domain_names)
+    if config.data.dataset == "faces":
+        return DOMAINS[config.data.domains][1] if config.data.domains in DOMAINS else tuple(FACE_ATTRIBUTES)
+    return ()
+
+
+def captions_for(family: type[Family], config: RunConfig | None = None) -> tuple[str, str]:
+    """(title, placeholder) of the grid of ``family``'s samples."""
+    names = domain_names(config)
+    if DOMAIN_A in family.needs:  # CycleGAN, DiscoGAN: cycles both ways
+        a, b = names if len(names) == 2 else ("A", "B")
+        title = f"<b>Held-out cycles</b> — rows: A | G(A) | F(G(A)) with A = {a}, and B | F(B) | G(F(B)) with B = {b}"
+        placeholder = (f"Cycles appear here once training starts: each {a} input, as {b}, and back; then each {b} "
+                       f"input, as {a}, and back")
+        return title, placeholder + SAME_INPUTS
+    if ATTRIBUTES in family.needs:  # StarGAN: one attribute flipped at a time
+        flipped = ", ".join(name.replace("_", " ") for name in names) if names else "in turn"
+        return (f"<b>Held-out inputs</b> — each row: input, then each attribute flipped: {flipped}",
+                "Translations appear here once training starts: each input, then the input with one attribute "
+                "flipped at a time" + SAME_INPUTS)
+    return CAPTIONS[SOURCE in family.needs]
 
 
 class SamplePanel(QWidget):
@@ -25,6 +59,7 @@ class SamplePanel(QWidget):
         super().__init__(parent)
         self.title = QLabel()
         self.title.setObjectName("sampleTitle")
+        self.title.setWordWrap(True)
         self.view = ImageView()
         self._caption = CAPTIONS[False]
         self.view.set_placeholder(self._caption[1])
@@ -45,9 +80,10 @@ class SamplePanel(QWidget):
         self.view.set_array(None)
         self._set_title(None)
 
-    def show_family(self, family: type[Family]) -> None:
-        """Word the grid for ``family``: samples from z, or held-out inputs with outputs and targets."""
-        self._caption = CAPTIONS[SOURCE in family.needs]
+    def show_family(self, family: type[Family], config: RunConfig | None = None) -> None:
+        """Word the grid for ``family``: samples from z, held-out inputs with outputs and targets, cycles
+        through two domains or attributes flipped (named from ``config`` where it tells)."""
+        self._caption = captions_for(family, config)
         self.view.set_placeholder(self._caption[1])
         self._set_title(None)
 

@@ -1,6 +1,9 @@
 """The run-setup panel: data set (with a preview of real images, or of input/image pairs), family,
 sizes, optimiser and device. Rows a family cannot use are hidden: the latent size for a family without
-z, the paired input for a family that needs none; image sizes are the family's.
+z, the paired input for a family that needs none, the faces' domains for a family without two domains, the
+attributes file for a family without attributes; image sizes are the family's. Rows a data set cannot use
+are hidden too (the config rejects them): domains are the drawn faces', an attributes file is an image
+folder's.
 
 Its values are a :class:`RunConfig` and start at its defaults.
 """
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.config import (
+    DOMAIN_FACTORS,
     DRAWN_PAIRS,
     IMAGE_SIZES,
     PAIR_TRANSFORMS,
@@ -36,7 +40,8 @@ from ganstudio.config import (
     TrainConfig,
 )
 from ganstudio.data import list_datasets
-from ganstudio.data.base import SOURCE
+from ganstudio.data.base import ATTRIBUTES, DOMAIN_A, SOURCE
+from ganstudio.data.faces import DOMAINS
 from ganstudio.gui.widgets.family_options import FamilyOptionsBox
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.models import family_class, list_families
@@ -47,6 +52,7 @@ PAIR_LABELS = {"edges": "its edges (a line drawing)", "grey": "its grey version 
                "blur": "a blurred copy (deblur)", "downscale": "a 4× smaller copy (upscale)",
                "relight": "the face lit from the other side (relight)"}
 ROOT_HINTS = {"folder": "folder of images", "pairs": "A/ and B/ folders, or side-by-side images",
+              "unpaired": "a folder with A/ and B/",
               "mnist": "torchvision root (optional)", "fashion-mnist": "torchvision root (optional)"}
 
 
@@ -109,6 +115,23 @@ class SetupForm(QWidget):
             self.pair_from.addItem(PAIR_LABELS[name], name)
         self.pair_from.setToolTip("Image-to-image families learn to make each image from an input; the input is "
                                   "made from the image by this transform")
+        self.domains = QComboBox()
+        for factor in DOMAIN_FACTORS:
+            a, b = DOMAINS[factor][1]
+            self.domains.addItem(f"{a} | {b}", factor)
+        self.domains.setToolTip("CycleGAN and DiscoGAN translate between two unpaired collections: the faces "
+                                "split by this factor (A below its middle, B above)")
+        self.attributes_file = QLineEdit()
+        self.attributes_file.setPlaceholderText("none: sub-folders are the attributes")
+        self.attributes_file.setToolTip("StarGAN: a file of binary attributes per image (CelebA's "
+                                        "list_attr_celeba.txt layout); without one, tick 'sub-folders are "
+                                        "classes' and each sub-folder is a domain")
+        self.browse_attributes = QPushButton("…")
+        self.browse_attributes.setToolTip("Choose an attributes file")
+        self.browse_attributes.setFixedWidth(32)
+        attributes_row = self.attributes_row = QHBoxLayout()
+        attributes_row.addWidget(self.attributes_file, 1)
+        attributes_row.addWidget(self.browse_attributes)
         self.channels = QComboBox()
         self.channels.addItem("grey", 1)
         self.channels.addItem("RGB", 3)
@@ -160,7 +183,8 @@ class SetupForm(QWidget):
         self._forms: dict[str, QFormLayout] = {}
         for title, rows in (
             ("Data", [("Data set", self.dataset), ("Location", root_row), ("", self.labels),
-                      ("Image size", self.image_size), ("Channels", self.channels), ("Input made from", self.pair_from),
+                      ("Attributes file", attributes_row), ("Image size", self.image_size),
+                      ("Channels", self.channels), ("Input made from", self.pair_from), ("Domains", self.domains),
                       ("Real images", self.preview)]),
             ("Model", [("Family", self.family), ("Latent size", self.latent_dim), ("Width", self.width)]),
             ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size), ("G learning rate", self.lr_g),
@@ -181,11 +205,13 @@ class SetupForm(QWidget):
         self._preview_timer = QTimer(self, singleShot=True, interval=300)
         self._preview_timer.timeout.connect(self._request_preview)
         self.browse.clicked.connect(self._choose_folder)
+        self.browse_attributes.clicked.connect(self._choose_attributes_file)
         self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
         self.family.activated.connect(self._on_family_chosen)
-        for box in (self.dataset, self.image_size, self.channels, self.pair_from):
+        for box in (self.dataset, self.image_size, self.channels, self.pair_from, self.domains):
             box.currentIndexChanged.connect(self._preview_timer.start)
         self.root.editingFinished.connect(self._preview_timer.start)
+        self.attributes_file.editingFinished.connect(self._preview_timer.start)
         self.labels.toggled.connect(self._preview_timer.start)
         self.set_config(RunConfig())
 
@@ -193,11 +219,8 @@ class SetupForm(QWidget):
 
     def config(self) -> RunConfig:
         """The form's values (raises ConfigError for invalid combinations)."""
-        root = self.root.text().strip() or None
         return RunConfig(
-            data=DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
-                            channels=self.channels.currentData(), root=root, labels=self.labels.isChecked(),
-                            pair_from=self._pair_from()),
+            data=self._data_config(),
             model=ModelConfig(family=self.family.currentData(), latent_dim=self.latent_dim.value(),
                               width=self.width.value() or None, options=self.family_options.values()),
             train=TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
@@ -214,12 +237,14 @@ class SetupForm(QWidget):
             box.setCurrentIndex(max(0, box.findData(value)))
         self._show_family_rows()
         for box, value in ((self.image_size, d.image_size), (self.channels, d.channels),
-                           (self.pair_from, d.pair_from or PAIR_TRANSFORMS[0]), (self.device, t.device),
+                           (self.pair_from, d.pair_from or PAIR_TRANSFORMS[0]), (self.domains, d.domains or "smile"),
+                           (self.device, t.device),
                            (self.eval_features, t.eval_features)):
             index = box.findData(value)
             if index >= 0:
                 box.setCurrentIndex(index)
         self.root.setText(d.root or "")
+        self.attributes_file.setText(d.attributes_file or "")
         self.labels.setChecked(d.labels)
         self.latent_dim.setValue(m.latent_dim)
         self.width.setValue(m.width or 0)
@@ -249,7 +274,7 @@ class SetupForm(QWidget):
         family that translates, the image sizes it is built for (the nearest one kept)."""
         cls = family_class(self.family.currentData())
         self._forms["Model"].setRowVisible(self.latent_dim, cls.takes(Z))
-        self._forms["Data"].setRowVisible(self.pair_from, self._needs_pair_transform())
+        self._show_data_rows()
         current = self.image_size.currentData()
         self.image_size.blockSignals(True)
         self.image_size.clear()
@@ -268,13 +293,36 @@ class SetupForm(QWidget):
             self.pair_from.setCurrentIndex(0)
 
     def _needs_pair_transform(self) -> bool:
-        """The family needs pairs and the data set has none of its own."""
+        """The family needs pairs and the data set has none of its own (nor is two unpaired collections)."""
         return (SOURCE in family_class(self.family.currentData()).needs
-                and self.dataset.currentData() not in PAIRED_DATASETS)
+                and self.dataset.currentData() not in (*PAIRED_DATASETS, "unpaired"))
 
     def _pair_from(self) -> str | None:
         """The paired-input transform when the family needs one, else None."""
         return self.pair_from.currentData() if self._needs_pair_transform() else None
+
+    def _needs_domains(self) -> bool:
+        """A two-domain family on the drawn faces, which a factor splits into two domains."""
+        return DOMAIN_A in family_class(self.family.currentData()).needs and self.dataset.currentData() == "faces"
+
+    def _takes_attributes_file(self) -> bool:
+        """A family that learns attributes, on an image folder (which may come with a file of them)."""
+        return ATTRIBUTES in family_class(self.family.currentData()).needs and self.dataset.currentData() == "folder"
+
+    def _show_data_rows(self) -> None:
+        form = self._forms["Data"]
+        form.setRowVisible(self.pair_from, self._needs_pair_transform())
+        form.setRowVisible(self.domains, self._needs_domains())
+        form.setRowVisible(self.attributes_row, self._takes_attributes_file())
+
+    def _data_config(self, **extra) -> DataConfig:
+        """The form's data settings; only those the family and the data set take."""
+        attributes = self.attributes_file.text().strip() if self._takes_attributes_file() else ""
+        return DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
+                          channels=self.channels.currentData(), root=self.root.text().strip() or None,
+                          labels=self.labels.isChecked(), pair_from=self._pair_from(),
+                          domains=self.domains.currentData() if self._needs_domains() else None,
+                          attributes_file=attributes or None, **extra)
 
     # -- preview ------------------------------------------------------------------------------------
 
@@ -288,9 +336,7 @@ class SetupForm(QWidget):
 
     @Slot()
     def _request_preview(self) -> None:
-        data = DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
-                          channels=self.channels.currentData(), root=self.root.text().strip() or None,
-                          labels=self.labels.isChecked(), num_images=16, pair_from=self._pair_from())
+        data = self._data_config(num_images=16)
         self.preview.set_placeholder("loading…")
         self.preview_requested.emit(data)
 
@@ -303,8 +349,16 @@ class SetupForm(QWidget):
         self.root.setPlaceholderText(hint or "built in, nothing to choose")
         self.labels.setEnabled(name == "folder")
         self._offer_pairings(name)
-        self._forms["Data"].setRowVisible(self.pair_from, self._needs_pair_transform())
+        self._show_data_rows()
         self._preview_timer.start()
+
+    @Slot()
+    def _choose_attributes_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an attributes file", self.attributes_file.text() or
+                                              self.root.text(), "Attribute lists (*.txt *.csv);;All files (*)")
+        if path:
+            self.attributes_file.setText(path)
+            self._preview_timer.start()
 
     @Slot()
     def _choose_folder(self) -> None:

@@ -1,8 +1,12 @@
-"""The Explore tab's body for image-to-image models (pix2pix): a sketch pad whose output follows the pen,
-the run's held-out inputs to start from, fresh dropout noise and export of input and output; beside it,
-sliders over the faces' factors that draw a fresh input (turn the head, then sketch on it) with a strip
-of outputs along one factor, and an interpolation between two inputs (through the factors when both
-ends were drawn by the sliders, else a crossfade of the pictures), both exported as GIF or MP4."""
+"""The Explore tab's body for image-to-image models (pix2pix, CycleGAN, DiscoGAN, StarGAN): a sketch pad
+whose output follows the pen, the run's held-out inputs to start from, fresh dropout noise (pix2pix) and
+export of input and output; beside it, sliders over the faces' factors that draw a fresh input (turn the
+head, then sketch on it) with a strip of outputs along one factor, and an interpolation between two inputs
+(through the factors when both ends were drawn by the sliders, else a crossfade of the pictures), both
+exported as GIF or MP4. Models that also read a target domain get its control above those tools
+(``TargetControl``: the direction and cycle of the two-domain families, StarGAN's attribute sliders); every
+output is rendered into the control's target, and picking an input lets the control set the target to
+suit it."""
 
 from __future__ import annotations
 
@@ -27,12 +31,16 @@ from ganstudio.data.faces import EXACT_PAIRS, render_faces, render_sources
 from ganstudio.data.pairs import make_sources
 from ganstudio.errors import UserError
 from ganstudio.gui.render_service import RenderService
+from ganstudio.gui.widgets.attribute_controls import AttributeControls
 from ganstudio.gui.widgets.candidate_grid import CandidateGrid
+from ganstudio.gui.widgets.direction_controls import DirectionControls
 from ganstudio.gui.widgets.face_factors import FaceFactorsBox
 from ganstudio.gui.widgets.image_view import ImageView
 from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
 from ganstudio.gui.widgets.sketch_pad import SketchPad
+from ganstudio.gui.widgets.target_control import TargetControl
 from ganstudio.images import image_grid, mp4_encoder, save_gif, save_mp4, save_png, to_uint8
+from ganstudio.models.noise import NoiseDropout
 from ganstudio.snapshot import GeneratorSnapshot
 
 STRIP_STEPS = 7  # outputs in the factor strip
@@ -67,6 +75,10 @@ class SketchPanel(QWidget):
                                  "shows what the noise varies")
         self.export = QPushButton("Export…")
         self.noise_label = QLabel()
+        self.has_noise = True  # pix2pix renders with dropout noise; others have none to resample
+        # The target domain's controls; the one that serves the snapshot's model shows (None: pix2pix).
+        self.controls: list[TargetControl] = [DirectionControls(renderer), AttributeControls(renderer)]
+        self.control: TargetControl | None = None
         self.face = FaceFactorsBox()
         self.face.setToolTip("Draw a face to start from: the faces' factors")
         self.interpolation = InterpolationPane(methods=("lerp",), what="inputs")
@@ -77,13 +89,16 @@ class SketchPanel(QWidget):
         self.tools.addTab(self.interpolation, "Interpolate")
         self._animation_path: Path | None = None
 
+        self.input_title = QLabel("<b>Input</b> — draw (left button), erase (right button)")
+        self.output_title = QLabel("<b>Output</b>")
+        self.held_out_title = QLabel()
+        self.held_out_title.setWordWrap(True)
         pads = QSplitter(Qt.Orientation.Horizontal)
-        for title, widget in (("<b>Input</b> — draw (left button), erase (right button)", self.pad),
-                              ("<b>Output</b>", self.view)):
+        for title, widget in ((self.input_title, self.pad), (self.output_title, self.view)):
             box = QWidget()
             layout = QVBoxLayout(box)
             layout.setContentsMargins(0, 0, 0, 0)
-            layout.addWidget(QLabel(title))
+            layout.addWidget(title)
             layout.addWidget(widget, 1)
             pads.addWidget(box)
         pads.setSizes([1_000, 1_000])  # input and output the same size, side by side
@@ -97,12 +112,22 @@ class SketchPanel(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(pads, 3)
         left_layout.addLayout(buttons)
-        left_layout.addWidget(QLabel("<b>Held-out inputs</b> — click one to start from it"))
+        left_layout.addWidget(self.held_out_title)
         left_layout.addWidget(self.held_out, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        for control in self.controls:
+            control.hide()
+            right_layout.addWidget(control)
+            control.changed.connect(self._on_target_changed)
+            control.message.connect(self.message)
+        right_layout.addWidget(self.tools, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(self.tools)
-        splitter.setSizes([760, 300])
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 1)
+        splitter.setSizes([700, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -125,13 +150,26 @@ class SketchPanel(QWidget):
 
     def set_snapshot(self, snapshot: GeneratorSnapshot) -> None:
         """Render from ``snapshot``; the drawing stays when the input shape is the same."""
-        first = self.snapshot is None or self._shape(self.snapshot) != self._shape(snapshot)
+        control = next((c for c in self.controls if c.serves(snapshot)), None)
+        first = (self.snapshot is None or self._shape(self.snapshot) != self._shape(snapshot)
+                 or control is not self.control or self.snapshot.domain_names != snapshot.domain_names)
         self.snapshot = snapshot
         self.renderer.set_snapshot(snapshot)
+        for c in self.controls:
+            c.setVisible(c is control)
+        self.control = control
+        if control is not None:
+            control.set_snapshot(snapshot)
         self.pad.set_model_shape(snapshot.image_shape[1], snapshot.source_channels)
         sources = snapshot.fixed.get(SOURCE)
         self.held_out.set_images(to_uint8(sources) if sources is not None else np.zeros((0, 1, 1, 1), np.uint8))
-        self.has_factors = snapshot.config.data.dataset == "faces" and snapshot.config.data.pair_from is not None
+        about = control.describe_fixed() if control is not None else ""
+        self.held_out_title.setText("<b>Held-out inputs</b> — click one to start from it"
+                                    + (f": {about}" if about else ""))
+        self.has_noise = any(isinstance(m, NoiseDropout) and m.at_inference for m in snapshot.generator.modules())
+        self.resample.setVisible(self.has_noise)
+        self.noise_label.setVisible(self.has_noise)
+        self.has_factors = snapshot.config.data.dataset == "faces"
         self.tools.setTabVisible(self.tools.indexOf(self.face), self.has_factors)
         if first:
             self.ends.clear()
@@ -150,6 +188,8 @@ class SketchPanel(QWidget):
 
     @Slot(int)
     def _pick_held_out(self, index: int) -> None:
+        if self.control is not None:
+            self.control.start_from(fixed_index=index)  # e.g. a held-out B is translated into A
         self.pad.set_array(to_uint8(self.snapshot.fixed[SOURCE][index:index + 1])[0])
 
     @Slot()
@@ -158,6 +198,8 @@ class SketchPanel(QWidget):
         if self.snapshot is None or not self.has_factors:
             return
         factors = self.face.factors()
+        if self.control is not None:
+            self.control.start_from(factors=factors)
         self.pad.set_array(self._face_inputs(factors)[0])
         self.pad_factors = factors
         self._render_strip()
@@ -166,7 +208,9 @@ class SketchPanel(QWidget):
         """(N, H, W, C') uint8 inputs of the faces with these factors (name -> (N,); no nuisances:
         centred, plain background), turned into inputs by the run's pairing."""
         data = self.snapshot.config.data
-        if data.pair_from in EXACT_PAIRS:
+        if data.pair_from is None:  # the faces themselves (CycleGAN's domains, StarGAN's attributes)
+            sources = torch.from_numpy(render_faces(factors, data.image_size, data.channels, rng=None))
+        elif data.pair_from in EXACT_PAIRS:
             sources = torch.from_numpy(render_sources(factors, data.image_size, data.channels, None, data.pair_from))
         else:
             sources = make_sources(torch.from_numpy(render_faces(factors, data.image_size, data.channels, rng=None)),
@@ -177,7 +221,7 @@ class SketchPanel(QWidget):
     def _render_strip(self) -> None:
         if self.snapshot is not None and self.has_factors:
             inputs = self._face_inputs(self.face.factors(self.face.along, STRIP_STEPS))
-            self.renderer.request("sketch-strip", inputs, noise_seed=self.noise_seed)
+            self._request("sketch-strip", inputs)
 
     # -- interpolation between two inputs ---------------------------------------------------------
 
@@ -224,8 +268,7 @@ class SketchPanel(QWidget):
             inputs, _ = self.inputs_between(ts)
         path = Path(path)
         self._animation_path = path if path.suffix.lower() in (".gif", ".mp4") else path.with_suffix(".gif")
-        self.renderer.request("sketch-animation", np.concatenate([inputs, inputs[-2:0:-1]]),
-                              noise_seed=self.noise_seed)
+        self._request("sketch-animation", np.concatenate([inputs, inputs[-2:0:-1]]))
 
     def _write_animation(self, frames: np.ndarray) -> None:
         path, self._animation_path = self._animation_path, None
@@ -255,6 +298,9 @@ class SketchPanel(QWidget):
             self.pad.set_array(image_from_file(path, (self.pad.channels, size, size)))
         except Exception as e:  # noqa: BLE001  a file that is not an image: say so
             self.message.emit(str(e))
+            return
+        if self.control is not None:
+            self.control.start_from(image=self.pad.array())  # StarGAN: the attributes D reads on it
 
     # -- rendering --------------------------------------------------------------------------------
 
@@ -265,9 +311,28 @@ class SketchPanel(QWidget):
         self._render()
 
     @Slot()
+    def _on_target_changed(self) -> None:
+        self._render()
+        self._render_strip()
+
+    def _request(self, channel: str, inputs: np.ndarray) -> None:
+        """Render ``inputs`` (N, H, W, C') on ``channel`` with the noise seed and the control's target."""
+        if self.control is None:
+            self.renderer.request(channel, inputs, noise_seed=self.noise_seed)
+        else:
+            self.renderer.request(channel, inputs, noise_seed=self.noise_seed, target=self.control.target())
+
+    @Slot()
     def _render(self) -> None:
         if self.snapshot is not None:
-            self.renderer.request("sketch", self.pad.array()[None], noise_seed=self.noise_seed)
+            source = self.pad.array()
+            self._request("sketch", source[None])
+            if self.control is not None:
+                about = self.control.describe_target()
+                self.output_title.setText("<b>Output</b>" + (f" — {about}" if about else ""))
+                self.control.render_extras(source)
+            else:
+                self.output_title.setText("<b>Output</b>")
 
     @Slot(str, object)
     def _on_rendered(self, channel: str, images: np.ndarray) -> None:

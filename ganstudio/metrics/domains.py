@@ -11,12 +11,12 @@ two domains (CycleGAN, DiscoGAN), A's images translated into B and B's into A:
                                  a factor touches few pixels (a smile at 32 px: ~1 %), the whole-image
                                  ratio mostly measures how exactly G copies the rest
     flipped                      faces: share of translations whose domain factor the attribute model
-                                 reads on the other side of the threshold
+                                 reads on the other side of the threshold (flipped_ab, flipped_ba: each way)
     yaw_change, hair_change      faces: mean |change| of the other factors, as a share of their range
 
 attributes (StarGAN), each held-out image with each attribute flipped in turn:
     requested                    faces: share of outputs whose flipped attribute the attribute model reads
-                                 as requested
+                                 as requested (requested_<name>: for each attribute)
     kept                         faces: share of (output, unrequested attribute) that keep the input's value
     requested_by_d               share the model's own classifier (its discriminator) reads as requested
     fid_<net>                    Fréchet distance between all outputs and the held-out images
@@ -77,7 +77,9 @@ def unpaired_quality(snapshot: GeneratorSnapshot, held: ImageSet, features: Feat
         after = _read_factors(features, np.concatenate([a_to_b, b_to_a]))
         threshold = DOMAINS[factor][0]
         wanted = np.concatenate([np.ones(len(a), bool), np.zeros(len(b), bool)])  # above the threshold?
-        record["flipped"] = float(((after[factor] > threshold) == wanted).mean())
+        flipped = (after[factor] > threshold) == wanted
+        record |= {"flipped": float(flipped.mean()), "flipped_ab": float(flipped[:len(a)].mean()),
+                   "flipped_ba": float(flipped[len(a):].mean())}
         for name, key in SIDE_FACTORS.items():
             if name != factor:
                 low, high = FACTOR_RANGES[name]
@@ -119,6 +121,8 @@ def attribute_quality(snapshot: GeneratorSnapshot, held: ImageSet, features: Fea
         read = face_attributes_read(features, outputs)
         if read is not None:
             wanted = targets > 0.5
-            record["requested"] = float((read == wanted)[requested].mean())
-            record["kept"] = float((read == wanted)[~requested].mean())
+            right = read == wanted
+            record["requested"] = float(right[requested].mean())
+            record["kept"] = float(right[~requested].mean())
+            record |= {f"requested_{name}": float(right[requested[:, i], i].mean()) for i, name in enumerate(ATTRIBUTES)}
     return record

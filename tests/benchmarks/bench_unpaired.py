@@ -83,7 +83,7 @@ def main() -> None:
         from ganstudio.data.faces import DOMAINS
         ceiling = float(((read[:, column] > DOMAINS[args.domains][0]) == (held.domains.numpy() == 0)).mean())
         print(f"  flipped            {record['flipped']:.3f}   (target >= 0.90; the real counterfactuals read "
-              f"flipped: {ceiling:.3f})")
+              f"flipped: {ceiling:.3f}); A -> B {record['flipped_ab']:.3f}, B -> A {record['flipped_ba']:.3f}")
         for key in ("yaw_change", "hair_change"):
             if key in record:
                 print(f"  {key:<18} {record[key]:.3f}   (target < 0.10 of the range)")

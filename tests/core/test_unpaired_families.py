@@ -157,8 +157,8 @@ def test_stargan_learns_to_read_attributes_and_renders_each_flip(tmp_path):
 def tiny_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     runs = {}
-    for family in ("cyclegan", "stargan"):
-        trainer = Trainer(config_for(family, 6, domains="smile" if family == "cyclegan" else None, batch_size=4),
+    for family in ("cyclegan", "discogan", "stargan"):
+        trainer = Trainer(config_for(family, 6, domains=None if family == "stargan" else "smile", batch_size=4),
                           out=out / family)
         trainer.run()
         runs[family] = trainer.run_folder.path
@@ -178,6 +178,10 @@ def test_translate_takes_a_direction_or_attributes(tiny_runs, tmp_path, capsys):
     image = read_png(face)[None]
     assert np.array_equal(read_png(tmp_path / "ab.png"), snapshot.translate(image, target=1.0)[0])
     assert np.array_equal(read_png(tmp_path / "ba.png"), snapshot.translate(image, target=0.0)[0])
+    assert main(["translate", str(tiny_runs["discogan"]), str(face), "-o", str(tmp_path / "d.png"),
+                 "--direction", "BtoA"]) == 0
+    disco = GeneratorSnapshot.from_checkpoint(tiny_runs["discogan"])
+    assert np.array_equal(read_png(tmp_path / "d.png"), disco.translate(image, target=0.0)[0])
 
     assert main(["translate", str(star), str(face), "-o", str(tmp_path / "s.png"), "--domain", "smiling=1,hair_light=0"]) == 0
     star_snapshot = GeneratorSnapshot.from_checkpoint(star)

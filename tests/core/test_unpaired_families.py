@@ -136,16 +136,17 @@ def test_cyclegan_moves_its_translations_towards_the_counterfactuals(tmp_path):
     assert grid.shape[:2] == (4 * 34 + 2, 12 * 34 + 2)  # 8 + 8 held-out faces, four triples to a row
 
 
-def test_stargan_learns_to_read_attributes_and_renders_each_flip(tmp_path):
-    """300 D steps (~20 s): D's classifier reads the real faces' five attributes far better than chance,
-    the reconstruction falls, and the grid has a row per input: the input, then each attribute flipped."""
+def test_stargan_learns_to_come_back_and_renders_each_flip(tmp_path):
+    """300 D steps (60 G steps, ~20 s): G's way back to the input, ‖x − G(G(x, c), c')‖₁, falls to under
+    half of its first reports (measured 0.31 -> 0.10 at width 16; D's attribute accuracy needs thousands
+    of steps: 0.68 at step 2,300, 0.88 at 10,000, tests/benchmarks/bench_unpaired.py); the grid has a row
+    per input: the input, then each attribute flipped."""
     config = config_for("stargan", 300, domains=None, batch_size=16)
     trainer = Trainer(config, out=tmp_path, report_interval_s=0)
     trainer.run()
-    records = [r for r in trainer.run_folder.read_metrics() if "d_accuracy_real" in r]
-    assert np.mean([r["d_accuracy_real"] for r in records[-20:]]) > 0.8
-    rec = [r["reconstruction"] for r in records if r["step"] >= 5]
-    assert np.mean(rec[-20:]) < 0.7 * np.mean(rec[:5])
+    rec = [r["reconstruction"] for r in trainer.run_folder.read_metrics() if r.get("step", 0) >= 5 and "reconstruction" in r]
+    print(f"reconstruction {np.mean(rec[:5]):.3f} -> {np.mean(rec[-20:]):.3f}")
+    assert np.mean(rec[-20:]) < 0.5 * np.mean(rec[:5])
     assert trainer.config.model.domain_names == tuple(ATTRIBUTES)
     grid = read_png(trainer.run_folder.list_samples()[-1][1])
     assert grid.shape[:2] == (8 * 34 + 2, 6 * 34 + 2)

@@ -160,6 +160,12 @@ class Family(ABC):
         width setting and ignores the config's)."""
         return None
 
+    def translator_width(self) -> int:
+        """The CPU-friendly width of the image translators: 16 filters up to 32 px, 32 at 64 px, 64 above
+        (the papers' 64 is ``--width 64``)."""
+        size = self.image_shape[1]
+        return 16 if size <= 32 else 32 if size <= 64 else 64
+
     # -- what the engine and checkpoints see -------------------------------------------------------
 
     @abstractmethod

@@ -79,7 +79,7 @@ class CycleGAN(UnpairedFamily):
         self.schedule = LinearDecay([self.opt_g, self.opt_d], 0, 1, self.settings["decay_from"])
 
     def default_width(self) -> int:
-        return 16 if self.image_shape[1] <= 32 else 32 if self.image_shape[1] <= 64 else 64
+        return self.translator_width()
 
     @property
     def blocks(self) -> int:

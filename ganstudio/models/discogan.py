@@ -161,7 +161,7 @@ class DiscoGAN(UnpairedFamily):
         self.iteration = 0  # the code's ``iters``: it sets the D/G schedule and the curriculum
 
     def default_width(self) -> int:
-        return 16 if self.image_shape[1] <= 32 else 32 if self.image_shape[1] <= 64 else 64
+        return self.translator_width()
 
     def adam(self, parameters, lr: float) -> torch.optim.Adam:
         """The run's Adam with the code's weight decay 1e-5 (both optimisers)."""

@@ -162,7 +162,7 @@ class StarGAN(Family):
         return None
 
     def default_width(self) -> int:
-        return 16 if self.image_shape[1] <= 32 else 32 if self.image_shape[1] <= 64 else 64
+        return self.translator_width()
 
     @property
     def blocks(self) -> int:

@@ -38,6 +38,9 @@ class DataConfig:
     pair_from: str | None = None  # paired data: each image's input made by this transform (data/pairs.py)
     domains: str | None = None  # faces: two unpaired domains split by this factor (DOMAIN_FACTORS)
     attributes_file: str | None = None  # image folders: a file of binary attributes per image (CelebA's layout)
+    # Image folders: keep each image at its own size (super-resolution crops image_size patches from them);
+    # the engine sets it for families that train on crops.
+    full_size: bool = False
 
     def __post_init__(self) -> None:
         if self.image_size not in IMAGE_SIZES:

@@ -65,6 +65,11 @@ class GeneratorSnapshot:
     fixed: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # CPU, images in [-1, 1]
     target_size: int = 0  # K of the target domain code (N, K) the generator reads; 0 without one
     reader: nn.Module | None = None  # images in [-1, 1] -> (N, K) attribute logits (StarGAN's D classifier)
+    scale: int = 1  # outputs are this many times larger than the sources (super-resolution)
+    # (the α = 0 weights, the α = 1 weights) of a generator whose weights can be blended (SRGAN: the MSE
+    # phase's G and the GAN's), or None; ``alpha`` is the blend ``generator`` has.
+    blend_ends: tuple[nn.Module, nn.Module] | None = None
+    alpha: float = 1.0
 
     @classmethod
     def of_family(cls, family: Family, step: int, config: RunConfig, fixed: Tensors | None = None) -> GeneratorSnapshot:
@@ -86,11 +91,14 @@ class GeneratorSnapshot:
         if label is not None:
             generator = ClassConditioned(generator, label)
         encoder = _frozen(take(family.encoder)) if family.can_encode else None
+        base = family.interpolation_base(step)
+        blend_ends = (_frozen(take(base)), generator) if base is not None else None
         return cls(generator, family.latent_dim if family.takes(Z) else 0, family.image_shape, step, source, config,
                    checkpoint, family.class_names if family.takes(LABEL) else (), label, encoder,
                    family.generator_inputs, {name: t.detach().cpu() for name, t in fixed.items()},
                    family.target_size if family.takes(TARGET) else 0,
-                   _frozen(take(family.attribute_reader)) if family.attribute_reader is not None else None)
+                   _frozen(take(family.attribute_reader)) if family.attribute_reader is not None else None,
+                   family.output_scale, blend_ends)
 
     @property
     def translates(self) -> bool:
@@ -109,6 +117,22 @@ class GeneratorSnapshot:
         if not 0 <= label < len(self.class_names):
             raise ValueError(f"class {label} is out of range (0..{len(self.class_names) - 1})")
         return dataclasses.replace(self, generator=ClassConditioned(self.generator.generator, label), label=label)
+
+    @torch.no_grad()
+    def with_alpha(self, alpha: float) -> GeneratorSnapshot:
+        """The generator with weights (1 − α)·θ₀ + α·θ₁ between ``blend_ends`` (network interpolation, Wang
+        et al., arXiv 1809.00219, section 3.4; BatchNorm statistics blend alike); α = 1 is the trained G."""
+        if self.blend_ends is None:
+            raise ValueError("this generator has no second set of weights to blend with")
+        start, end = self.blend_ends
+        if alpha == 1.0:
+            return dataclasses.replace(self, generator=end, alpha=1.0)
+        blended = copy.deepcopy(end)
+        ends = zip(start.state_dict().values(), end.state_dict().values(), blended.state_dict().values())
+        for a, b, out in ends:
+            if out.is_floating_point():
+                out.copy_(torch.lerp(a, b, float(alpha)))
+        return dataclasses.replace(self, generator=blended, alpha=float(alpha))
 
     @torch.no_grad()
     def read_attributes(self, images: np.ndarray) -> np.ndarray:

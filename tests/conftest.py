@@ -6,6 +6,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+from ganstudio.training.engine import TrainerCallback  # noqa: E402
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
@@ -80,3 +82,14 @@ def slow_quality(monkeypatch):
     monkeypatch.setattr(evaluator, "feature_network",
                         lambda kind, config, data, **kw: (FeatureNetwork("slow", "slow features", net), None))
     return net
+
+
+class StopAt(TrainerCallback):
+    """Asks the run to stop once it has reported ``step`` (reports every step: report_interval_s=0)."""
+
+    def __init__(self, step: int, control):
+        self.step, self.control = step, control
+
+    def on_step(self, event):
+        if event.step >= self.step:
+            self.control.stop()

@@ -6,11 +6,15 @@ it provides and a family says what it needs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ganstudio.errors import DataError  # noqa: F401  (re-exported for data sources)
+
+if TYPE_CHECKING:
+    from ganstudio.data.photos import Photos
 
 IMAGE = "image"  # (N, C, H, W): the images a generator learns to make (a translation's targets)
 LABEL = "label"  # (N,) int64 class index
@@ -36,6 +40,8 @@ class ImageSet:
     counterfactuals: (N, C, H, W) uint8, each image as it would look in the other domain (drawn data
         only; for measuring an unpaired translation against a truth real data never has), or None.
     attributes: (N, K) float32 in {0, 1}, or None; attribute_names: one name per column.
+    photos: the N images at their own sizes (image folders read for super-resolution, which crops
+        patches from them; ``images`` then holds each one's central image_size square), or None.
     """
 
     images: torch.Tensor
@@ -50,6 +56,7 @@ class ImageSet:
     counterfactuals: torch.Tensor | None = None
     attributes: torch.Tensor | None = None
     attribute_names: tuple[str, ...] = ()
+    photos: Photos | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
@@ -67,6 +74,8 @@ class ImageSet:
         if self.attributes is not None and (self.attributes.ndim != 2 or len(self.attributes) != len(self.images)
                                             or self.attributes.shape[1] != len(self.attribute_names)):
             raise ValueError("attributes must be (N, K) with one name per column")
+        if self.photos is not None and len(self.photos) != len(self.images):
+            raise ValueError("photos need one entry per image")
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -106,7 +115,7 @@ class ImageSet:
         return ImageSet(self.images[index], pick(self.labels), pick(self.sources), self.class_names,
                         {k: v[index.numpy()] for k, v in self.factors.items()}, self.warnings, self.name,
                         pick(self.domains), self.domain_names, pick(self.counterfactuals), pick(self.attributes),
-                        self.attribute_names)
+                        self.attribute_names, None if self.photos is None else self.photos.subset(index))
 
 
 def resize_images(images: torch.Tensor, size: int, channels: int) -> torch.Tensor:

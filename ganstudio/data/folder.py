@@ -68,6 +68,7 @@ def load_folder(cfg: DataConfig) -> ImageSet:
     labels: (N,) int64 index of each image's first-level sub-folder when ``cfg.labels``, else None.
     attributes: (N, K) float32 in {0, 1} from ``cfg.attributes_file`` (only the images it has a row for),
         else the one-hot labels (K classes) when ``cfg.labels``, else None.
+    With ``cfg.full_size`` the images keep their own sizes (``photo_folder.py``, for super-resolution).
     warnings: sentences naming the skipped (empty, damaged, non-image) files and, with an attributes
         file, the images without a row and the rows without an image.
     """
@@ -77,6 +78,9 @@ def load_folder(cfg: DataConfig) -> ImageSet:
         raise DataError(
             f"The folder {root} contains no png, jpg, jpeg, webp or bmp images; choose a folder with images."
         )
+    if cfg.full_size:
+        from ganstudio.data.photo_folder import load_photos
+        return load_photos(root, files, cfg)
     table, row_of, unmatched = None, {}, []
     if cfg.attributes_file is not None:
         table = read_attributes(cfg.attributes_file)
@@ -394,6 +398,13 @@ def prepare_image(img: Image.Image, size: int, channels: int) -> np.ndarray:
         small = small.transpose(_ORIENTATION[orientation])
     array = np.asarray(small, dtype=np.uint8)
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
+
+
+def upright(img: Image.Image, mode: str) -> Image.Image:
+    """An open image at its own size, upright (EXIF orientation), on white, in ``mode`` ('L' or 'RGB')."""
+    orientation = _orientation(img)
+    img = _to_mode(img, mode)
+    return img.transpose(_ORIENTATION[orientation]) if orientation in _ORIENTATION else img
 
 
 def _orientation(img: Image.Image) -> int:

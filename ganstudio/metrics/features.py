@@ -160,6 +160,45 @@ def inception_features() -> FeatureNetwork:
     return FeatureNetwork("inception", "Inception-v3 features (ImageNet weights)", _InceptionPool(net))
 
 
+class _VGGFeatures(nn.Module):
+    """[-1, 1] images (grey or RGB) -> VGG19's feature maps after conv5_4 and its ReLU (SRGAN's φ5,4)."""
+
+    def __init__(self, features: nn.Module):
+        super().__init__()
+        self.features = features
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(((x.expand(-1, 3, -1, -1) + 1) / 2 - self.mean) / self.std)
+
+
+def vgg19_features() -> nn.Module:
+    """VGG19 with ImageNet weights up to conv5_4's ReLU (downloaded once by torchvision; FeaturesUnavailable
+    offline)."""
+    from torchvision.models import VGG19_Weights, vgg19
+
+    try:
+        state = VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
+    except Exception as e:  # noqa: BLE001  urllib, SSL and file errors all mean "no weights here"
+        raise FeaturesUnavailable(f"VGG19's weights are not available ({type(e).__name__}: {e}); they download "
+                                  "once with an internet connection") from None
+    with torch.device("meta"):
+        net = vgg19(weights=None)
+    net.load_state_dict(state, assign=True)
+    return _VGGFeatures(net.features[:36]).eval().requires_grad_(False)
+
+
+def content_network(config: DataConfig, data: ImageSet | None = None) -> tuple[nn.Module, str]:
+    """A perceptual (content) loss's feature network and what it is, in words: VGG19's conv5_4 (SRGAN's)
+    when its weights can be had, else the domain feature network."""
+    try:
+        return vgg19_features(), "VGG19 features (conv5_4, ImageNet weights), as in the paper"
+    except FeaturesUnavailable as e:
+        domain = domain_features(config, data)
+        return domain.net, f"the {domain.description}, because {e}"
+
+
 def feature_network(kind: str, config: DataConfig, data: ImageSet | None = None,
                     check: Callable[[], None] = lambda: None) -> tuple[FeatureNetwork, str | None]:
     """(network, a note for the person or None). Inception that cannot be had falls back to domain."""

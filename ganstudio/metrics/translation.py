@@ -72,9 +72,12 @@ def translation_quality(snapshot: GeneratorSnapshot, sources: np.ndarray, target
 def held_out_quality(snapshot: GeneratorSnapshot, held: ImageSet, features: FeatureNetwork, samples: int,
                      check: Callable[[], None] = lambda: None) -> dict[str, float]:
     """The quality record of a translating family on the data it held out: pairs (pix2pix), two domains
-    (CycleGAN, DiscoGAN) or attributes (StarGAN); up to ``samples`` items."""
+    (CycleGAN, DiscoGAN), attributes (StarGAN) or high-resolution patches (SRGAN); up to ``samples`` items."""
     from ganstudio.metrics.domains import attribute_quality, unpaired_quality
+    from ganstudio.metrics.superres import super_resolution_quality
 
+    if snapshot.scale > 1:
+        return super_resolution_quality(snapshot, held, features, samples, check)
     if held.domains is not None and snapshot.takes_target:
         return unpaired_quality(snapshot, held, features, samples, check)
     if held.attributes is not None and snapshot.takes_target:

@@ -77,6 +77,9 @@ class Family(ABC):
     # The health monitor's "discriminator is winning" alarm: D's loss ("loss_d") below this for a while.
     # Only meaningful for the BCE objective; None turns the alarm off.
     winning_loss_floor: ClassVar[float | None] = None
+    # Trains on random square crops of the data's images at their own sizes (super-resolution), not on
+    # the images resized to image_size (data/photos.py).
+    trains_on_crops: ClassVar[bool] = False
 
     def __init__(self, data: DataConfig, model: ModelConfig, train: TrainConfig, device: torch.device | str):
         self.data_cfg, self.model_cfg, self.train_cfg = data, model, train
@@ -198,6 +201,27 @@ class Family(ABC):
         """A module of the family that reads images' attributes: (N, C, H, W) in [-1, 1] -> (N, K) logits
         (StarGAN's discriminator head), or None."""
         return None
+
+    @property
+    def output_scale(self) -> int:
+        """How many times larger than its source image the generator's output is (super-resolution: 2 or 4)."""
+        return 1
+
+    def interpolation_base(self, step: int) -> nn.Module | None:
+        """A second set of generator weights to blend the generator's with (SRGAN's MSE-phase G), or None."""
+        return None
+
+    def wants_feature_network(self) -> bool:
+        """Does its loss read a feature network of images, which the engine then hands over?"""
+        return False
+
+    def use_feature_network(self, network: nn.Module) -> None:
+        """Families with ``wants_feature_network``: the network their loss reads ((N, C, H, W) in [-1, 1] -> features)."""
+
+    @classmethod
+    def plot_marks(cls, options: dict[str, float]) -> tuple[tuple[int, str], ...]:
+        """(step, label) pairs the plots mark for a run with these options, e.g. where a training phase begins."""
+        return ()
 
     @property
     def encoder(self) -> nn.Module | None:

@@ -24,6 +24,7 @@ from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.data.base import DOMAIN_A, LABEL, ImageSet
 from ganstudio.data.batches import DeviceBatches, as_model_input
+from ganstudio.data.photos import CropBatches, Photos
 from ganstudio.errors import ConfigError, RunError
 from ganstudio.events import (
     CheckpointSaved,
@@ -38,6 +39,7 @@ from ganstudio.events import (
 from ganstudio.images import image_grid, save_png, to_uint8
 from ganstudio.latent.tracking import SefaTracker
 from ganstudio.metrics.evaluator import QualityEvaluator
+from ganstudio.metrics.features import content_network
 from ganstudio.metrics.health import HealthMonitor, mean_pairwise_distance
 from ganstudio.models import build_family, family_class
 from ganstudio.models.base import TARGET, Family, Tensors, Z
@@ -138,6 +140,9 @@ class Trainer:
         if device.type == "cpu":
             torch.set_num_threads(t.threads or DEFAULT_CPU_THREADS)
 
+        crops = family_class(cfg.model.family).trains_on_crops
+        if crops and not cfg.data.full_size:
+            cfg = self.config = cfg.replace(data={"full_size": True})  # patches cut from the images at their own size
         data = load_dataset(cfg.data)
         problem = family_class(cfg.model.family).missing_data(data.tensors())
         if problem:
@@ -146,7 +151,7 @@ class Trainer:
         warnings = [TrainingWarning(0, "data", w) for w in data.warnings]
         needed = {name: data.tensors()[name] for name in family_class(cfg.model.family).needs}
         batch_size, smallest = t.batch_size, min(len(tensor) for tensor in needed.values())
-        if smallest < batch_size:
+        if smallest < batch_size and not crops:
             batch_size = smallest
             what = "images" if smallest == len(data) else "images in its smaller domain"
             warnings.append(TrainingWarning(0, "batch_clamped",
@@ -169,7 +174,16 @@ class Trainer:
             if self.change.seed is not None:
                 torch.manual_seed(self.change.seed)
         order_seed = t.seed if t.order_seed is None else t.order_seed
-        batches = DeviceBatches(needed, batch_size, device, order_seed, channels_last=family.channels_last)
+        if crops:
+            photos = data.photos if data.photos is not None else Photos.from_images(data.images)
+            batches = CropBatches(photos, cfg.data.image_size, batch_size, device, order_seed, family.channels_last)
+        else:
+            batches = DeviceBatches(needed, batch_size, device, order_seed, channels_last=family.channels_last)
+        self.batches = batches
+        if family.wants_feature_network():
+            network, what = content_network(cfg.data, data)
+            family.use_feature_network(network)
+            warnings.append(TrainingWarning(0, "features", f"The content loss reads {what}."))
         total = t.epochs * batches.steps_per_epoch
         if t.max_steps is not None:
             total = min(total, t.max_steps)
@@ -243,6 +257,7 @@ class _LoopState:
         self.fixed, self.notify, self.health = fixed, notify, health  # fixed: the sample grid's inputs
         self.start_step, self.step, self.total = start_step, start_step, total
         self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
         self.count = 0
         self.last_values: dict[str, float] = {}
         self.paused_s = 0.0
@@ -326,11 +341,13 @@ class _LoopState:
     # -- metrics ----------------------------------------------------------------------------------
 
     def _accumulate(self, metrics: dict[str, torch.Tensor]) -> None:
-        if self.sums:
-            for key, value in metrics.items():
+        """Sum each metric over the steps that report it (a family in a phase without its D reports fewer)."""
+        for key, value in metrics.items():
+            if key in self.sums:
                 self.sums[key] += value
-        else:
-            self.sums = {key: value.clone() for key, value in metrics.items()}
+                self.counts[key] += 1
+            else:
+                self.sums[key], self.counts[key] = value.clone(), 1
         self.count += 1
 
     def _report(self, now: float) -> bool:
@@ -338,8 +355,8 @@ class _LoopState:
         if self.count == 0:
             return True
         keys = list(self.sums)
-        values = (torch.stack([self.sums[k].float() for k in keys]) / self.count).tolist()
-        self.sums, self.count = {}, 0
+        values = (torch.stack([self.sums[k].float() / self.counts[k] for k in keys])).tolist()
+        self.sums, self.counts, self.count = {}, {}, 0
         means = dict(zip(keys, values))
         if not all(math.isfinite(v) for v in values):
             self.last_values = means

@@ -1,0 +1,278 @@
+"""Super-resolution with a GAN: SRGAN (Ledig et al., arXiv 1609.04802). G turns a low-resolution image
+into one ``scale`` times larger; it trains on high-resolution patches cropped at random from the data
+(``data/photos.py``), each paired on the fly with its downsampled copy.
+
+- **G, SRResNet** (figure 4): a 9×9 conv and PReLU, B residual blocks (conv 3×3, BN, PReLU, conv, BN,
+  + input), a conv and BN added to the first features, log2(scale) stages of conv to 4× the width,
+  PixelShuffle ×2 and PReLU, and a 9×9 conv to the image's channels.
+- **D** (figure 4): eight 3×3 convs (width, width·2, ·4, ·8; every second with stride 2), BN and
+  LeakyReLU 0.2, a dense layer of 16·width (1024 at the paper's 64), LeakyReLU, one logit.
+- **Training in the paper's two phases** (section 3.2): SRResNet on the pixel MSE first (``mse_steps``;
+  D rests), then the GAN: the content loss + 10⁻³ · the adversarial loss (eq. 3, non-saturating BCE).
+  The content loss (eq. 5) is the MSE between features of a network (``content=1``: VGG19's
+  conv5_4 after its ReLU, scaled by 1/12.75, when its weights are present or download; else the app's
+  domain feature network, and the run says which) or the pixel MSE (``content=0``, SRGAN-MSE).
+  Adam 1e-4, β = (0.9, 0.999), batches of 16.
+- **Network interpolation** (Wang et al., ESRGAN, arXiv 1809.00219, section 3.4): G's weights at the end of
+  the MSE phase are kept (``generator_mse``), so the explorer can blend θ = (1 − α)·θ_MSE + α·θ_GAN and
+  trade PSNR for sharpness.
+
+Departs from the paper in one place, measured in tests/benchmarks/bench_srgan.py: with ``residual=1``
+(the default) G adds its output to the bicubic upscaling of its input, so it learns only the detail
+bicubic misses (as VDSR, Kim et al. 2016); the paper's G (``residual=0``) must first learn to copy the
+image, which on a CPU takes most of a short run. Widths: the paper's 64 filters and 16 blocks are
+``--width 64 --option blocks=16``; without a width 32 filters and 6 blocks.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganstudio.data.base import IMAGE, SOURCE, DataError
+from ganstudio.errors import ConfigError
+from ganstudio.models import register_family
+from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
+from ganstudio.models.two_networks import TwoNetworkFamily
+
+ADVERSARIAL_WEIGHT = 1e-3  # eq. 3
+VGG_SCALE = 1 / 12.75  # section 3.2: the VGG losses were scaled by 1/12.75 to be comparable to the MSE
+MIN_IMAGES = 2
+
+
+def low_resolution(images: torch.Tensor, scale: int, bicubic: bool = True) -> torch.Tensor:
+    """(N, C, H, W) in [-1, 1] -> (N, C, H/scale, W/scale): bicubic with antialiasing (as MATLAB's imresize,
+    the paper's) or the area average; clamped to [-1, 1]."""
+    size = (images.shape[-2] // scale, images.shape[-1] // scale)
+    if bicubic:
+        return F.interpolate(images, size=size, mode="bicubic", antialias=True, align_corners=False).clamp(-1, 1)
+    return F.avg_pool2d(images, scale)
+
+
+def bicubic_upscale(images: torch.Tensor, scale: int) -> torch.Tensor:
+    """(N, C, h, w) -> (N, C, h·scale, w·scale), bicubic, unclamped: the baseline SR is compared with."""
+    return F.interpolate(images, scale_factor=scale, mode="bicubic", align_corners=False)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, width: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width), nn.PReLU(width),
+                                  nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class SRResNet(nn.Module):
+    """(N, C, h, w) in [-1, 1] -> (N, C, h·scale, w·scale), roughly in [-1, 1] (unclamped); any h, w.
+
+    Fully convolutional: each output pixel sees ``receptive_radius`` input pixels around its own."""
+
+    def __init__(self, channels: int, width: int, blocks: int, scale: int, residual: bool):
+        super().__init__()
+        self.scale, self.residual = scale, residual
+        self.head = nn.Sequential(nn.Conv2d(channels, width, 9, 1, 4), nn.PReLU(width))
+        self.body = nn.Sequential(*(ResidualBlock(width) for _ in range(blocks)),
+                                  nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width))
+        stages = []
+        for _ in range(round(math.log2(scale))):
+            stages += [nn.Conv2d(width, 4 * width, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU(width)]
+        self.upsample = nn.Sequential(*stages)
+        self.tail = nn.Conv2d(width, channels, 9, 1, 4)
+        # In input pixels: the 9×9 head, two 3×3 per block and the body's last, the first upsampling conv,
+        # then the later convs and the 9×9 tail at finer scales (rounded up); bicubic reads 2.
+        self.receptive_radius = 4 + 2 * blocks + 1 + 1 + math.ceil((round(math.log2(scale)) - 1 + 4) / 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.head(x)
+        out = self.tail(self.upsample(features + self.body(features)))
+        return out + bicubic_upscale(x, self.scale) if self.residual else out
+
+
+class SRDiscriminator(nn.Module):
+    """images (N, C, S, S), S a multiple of 16 -> logits (N,)."""
+
+    def __init__(self, channels: int, size: int, width: int):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, 1, 1), nn.LeakyReLU(0.2, True)]
+        previous = width
+        for i, out in enumerate((width, 2 * width, 2 * width, 4 * width, 4 * width, 8 * width, 8 * width)):
+            layers += [nn.Conv2d(previous, out, 3, 2 if i % 2 == 0 else 1, 1), nn.BatchNorm2d(out),
+                       nn.LeakyReLU(0.2, True)]
+            previous = out
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(previous * (size // 16) ** 2, 16 * width),
+                                  nn.LeakyReLU(0.2, True), nn.Linear(16 * width, 1))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images)).flatten()
+
+
+def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits.float(), target))
+
+
+@register_family("srgan")
+class SRGAN(TwoNetworkFamily):
+    description = "super-resolution (SRGAN): upscales an image ×4 or ×2; trains on patches of your photos"
+    generator_inputs = (SOURCE,)
+    image_sizes = (32, 64, 128, 256)
+    trains_on_crops = True
+    metrics = (
+        MetricInfo("mse", "pixel MSE of SR", "pixel MSE (SR vs the real patch)"),
+        MetricInfo("content", "content loss", "G's content loss"),
+        MetricInfo("loss_d", "D loss", "adversarial losses (GAN phase)"),
+        MetricInfo("loss_g_adv", "G adversarial", "adversarial losses (GAN phase)"),
+        MetricInfo("d_real", "D(HR)", "discriminator (GAN phase)"),
+        MetricInfo("d_fake", "D(SR)", "discriminator (GAN phase)"),
+    )
+    options = (
+        FamilyOption("scale", "Scale", 4, 2, 4, "upscaling factor: 4 (the paper) or 2", integer=True),
+        FamilyOption("mse_steps", "MSE phase (steps)", 1500, 0, 10_000_000,
+                     "steps of the first phase, SRResNet on the pixel MSE alone, before the GAN starts",
+                     integer=True),
+        FamilyOption("content", "Content loss", 1, 0, 1,
+                     "the GAN phase's content loss: 1 features (VGG19 when available, else the domain "
+                     "network; the paper's), 0 the pixel MSE", integer=True),
+        FamilyOption("blocks", "Residual blocks", 0, 0, 32, "G's residual blocks; 0: 6 (the paper: 16)",
+                     integer=True),
+        FamilyOption("residual", "Learn the residual", 1, 0, 1,
+                     "1: G adds its output to the bicubic upscaling; 0: the paper's G", integer=True),
+        FamilyOption("bicubic_lr", "Bicubic downsampling", 1, 0, 1,
+                     "how the low-resolution inputs are made: 1 bicubic (the paper), 0 area average",
+                     integer=True),
+    )
+    train_overrides = {"batch_size": 16, "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.9}
+    channels_last = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.scale not in (2, 4):
+            raise ConfigError(f"SRGAN upscales ×2 or ×4, not ×{self.scale}")
+        self.G_mse = self.place(copy.deepcopy(self.G)).requires_grad_(False)
+        self.content_network: nn.Module | None = None
+        self.step = 0
+
+    @property
+    def scale(self) -> int:
+        return int(self.settings["scale"])
+
+    @classmethod
+    def start_width(cls) -> None:
+        return None
+
+    def default_width(self) -> int:
+        return 32
+
+    @classmethod
+    def held_out_size(cls, data_size: int, num_samples: int) -> int:
+        """A tenth of the images (at least one, at most 1,000): the grid's patches and the evaluations."""
+        if data_size < MIN_IMAGES:
+            raise DataError(f"SRGAN needs at least {MIN_IMAGES} images (one is held out to show and measure)")
+        return min(max(1, data_size // 10), 1000)
+
+    @classmethod
+    def plot_marks(cls, options: dict[str, float]) -> tuple[tuple[int, str], ...]:
+        """The GAN phase's start, marked on the plots."""
+        steps = int(cls.resolve_options(options)["mse_steps"])
+        return ((steps, "GAN phase"),) if steps else ()
+
+    def architecture(self) -> dict[str, object]:
+        return {**super().architecture(), "latent_dim": None}
+
+    def build_generator(self) -> nn.Module:
+        blocks = int(self.settings["blocks"]) or 6
+        return SRResNet(self.image_shape[0], self.width, blocks, self.scale, bool(self.settings["residual"]))
+
+    def build_discriminator(self) -> nn.Module:
+        channels, size, _ = self.image_shape
+        return SRDiscriminator(channels, size, self.width)
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {**super().networks(), "generator_mse": self.G_mse}
+
+    def interpolation_base(self, step: int) -> nn.Module | None:
+        """G as the MSE phase left it, once the GAN phase has begun by ``step`` (the α = 0 end of the blend)."""
+        return self.G_mse if step > self.settings["mse_steps"] else None
+
+    @property
+    def output_scale(self) -> int:
+        return self.scale
+
+    def wants_feature_network(self) -> bool:
+        return bool(self.settings["content"])
+
+    def use_feature_network(self, network: nn.Module) -> None:
+        """The content loss's feature network: (N, C, H, W) in [-1, 1] -> features; frozen."""
+        self.content_network = self.place(network).eval().requires_grad_(False)
+
+    def begin(self, step: int, total_steps: int) -> None:
+        self.step = step
+
+    def low_resolution(self, images: torch.Tensor) -> torch.Tensor:
+        return low_resolution(images, self.scale, bool(self.settings["bicubic_lr"]))
+
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        hr = batch[IMAGE]
+        lr = self.low_resolution(hr)
+        gan_phase = self.step >= self.settings["mse_steps"]
+        if gan_phase and self.step == self.settings["mse_steps"]:
+            self.G_mse.load_state_dict(self.G.state_dict())
+        self.step += 1
+        with self.autocast():
+            sr = self.G(lr)
+        mse = (sr.float() - hr).square().mean()
+        if not gan_phase:
+            self.opt_g.zero_grad(set_to_none=True)
+            mse.backward()
+            self.opt_g.step()
+            return {"mse": mse.detach(), "content": mse.detach()}
+
+        self.D.requires_grad_(True)
+        self.opt_d.zero_grad(set_to_none=True)
+        with self.autocast():
+            real_logits, fake_logits = self.D(hr), self.D(sr.detach())
+        loss_d = _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
+        loss_d.backward()
+        self.opt_d.step()
+
+        self.D.requires_grad_(False)
+        self.opt_g.zero_grad(set_to_none=True)
+        with self.autocast():
+            loss_adv = _bce(self.D(sr), 1.0)
+        content = self._content(sr, hr, mse)
+        (content + ADVERSARIAL_WEIGHT * loss_adv).backward()
+        self.opt_g.step()
+        return {"mse": mse.detach(), "content": content.detach(), "loss_d": loss_d.detach(),
+                "loss_g_adv": loss_adv.detach(), "d_real": torch.sigmoid(real_logits.detach().float()).mean(),
+                "d_fake": torch.sigmoid(fake_logits.detach().float()).mean()}
+
+    def _content(self, sr: torch.Tensor, hr: torch.Tensor, mse: torch.Tensor) -> torch.Tensor:
+        if not self.settings["content"] or self.content_network is None:
+            return mse
+        with torch.no_grad():
+            target = self.content_network(hr).float()
+        return VGG_SCALE * (self.content_network(sr).float() - target).square().mean()
+
+    # -- fixed inputs, rendering, the grid --------------------------------------------------------
+
+    def fixed_inputs(self, num_samples, generator, held_out):
+        """The first held-out patches (up to 16): their low-resolution copies, and the patches for the grid."""
+        hr = held_out[IMAGE][:min(num_samples, 16)].clone()
+        return {SOURCE: self.low_resolution(hr), IMAGE: hr}
+
+    def fixed_inputs_from_z(self, z):
+        raise NotImplementedError("SRGAN has no z")
+
+    def sample_tiles(self, inputs, outputs):
+        """Rows of LR (nearest) | bicubic | SR | HR, two quadruples to a row."""
+        lr = inputs[SOURCE].float()
+        nearest = F.interpolate(lr, scale_factor=self.scale, mode="nearest")
+        bicubic = bicubic_upscale(lr, self.scale).clamp(-1, 1)
+        quads = torch.stack([nearest, bicubic, outputs.clamp(-1, 1), inputs[IMAGE].float()], dim=1).flatten(0, 1)
+        return quads, 4 * min(2, len(outputs))

@@ -6,6 +6,7 @@
     ganstudio directions runs/<run> --method sefa -k 10 -o dirs.json
     ganstudio traverse runs/<run> --direction dirs.json:0 --seed 3 -o strip.png
     ganstudio eval runs/<run> [--features inception]
+    ganstudio upscale runs/<srgan run> photo.jpg -o photo_x4.png [--alpha 0.5]   # or a folder -> a folder
 """
 
 from __future__ import annotations
@@ -192,6 +193,21 @@ def build_parser() -> argparse.ArgumentParser:
                            help='StarGAN: the attributes to set, e.g. "smiling=1,hair_light=0" (values 0..1; '
                                 "beyond that extrapolates); the others keep what the model's classifier reads "
                                 "on each input")
+    upscale = sub.add_parser("upscale", help="enlarge images with a super-resolution run (SRGAN)",
+                             description="Enlarge an image, or every image under a folder, ×2 or ×4 with a "
+                                         "super-resolution run. Images of any size are read at their own size "
+                                         "(upright, transparency on white) and run tile by tile, without seams; "
+                                         "outputs are PNG.")
+    upscale.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    upscale.add_argument("input", help="an image file, or a folder of images (sub-folders included)")
+    upscale.add_argument("-o", "--output", required=True, metavar="OUT",
+                         help="OUT.png (or a folder) for one input; a folder for a folder (same relative paths)")
+    upscale.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
+    upscale.add_argument("--alpha", type=float, default=1.0,
+                         help="blend of the weights: 0 the MSE phase's (smooth, faithful), 1 the GAN's (sharp, "
+                              "invented detail) (default: 1)")
+    upscale.add_argument("--tile", type=int, default=128, metavar="N",
+                         help="input pixels per tile side; smaller needs less memory (default: 128)")
     project = sub.add_parser("project", help="find the z of a real image (GAN inversion) and edit it",
                              description="Project a real image into a z-model's latent space (the image is "
                                          "centre-cropped and resized like the training data), write its z as "
@@ -642,6 +658,57 @@ def _target_code(snapshot, image, args):
     return code
 
 
+def cmd_upscale(args: argparse.Namespace) -> int:
+    from ganstudio.data.folder import skipped_warning
+    from ganstudio.snapshot import GeneratorSnapshot
+    from ganstudio.upscale import upscale_file, upscale_files
+
+    source, out = Path(args.input), Path(args.output)
+    if not source.exists():
+        raise UserError(f"{source} does not exist")
+    if not 0.0 <= args.alpha <= 1.0:
+        raise UserError(f"--alpha goes from 0 (the MSE phase's weights) to 1 (the GAN's), not {args.alpha:g}")
+    if args.tile < 8:
+        raise UserError("--tile must be at least 8")
+    if source.is_dir() and out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file; a folder of inputs needs an output folder")
+    if not source.is_dir():
+        if args.output.endswith(("/", "\\")) or out.is_dir():
+            out = out / f"{source.stem}.png"
+        elif out.suffix.lower() != ".png":
+            raise UserError(f"upscaled images are written as PNG: give an output ending in .png, not '{out}'")
+    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    if snapshot.scale < 2:
+        what = "translates images at their own size" if snapshot.translates else "draws images from z"
+        raise UserError(f"{snapshot.source} is a {snapshot.config.model.family} model, which {what}; 'upscale' "
+                        "needs a super-resolution run (srgan)")
+    if args.alpha != 1.0:
+        if snapshot.blend_ends is None:
+            raise UserError(f"{snapshot.source} is still in its MSE phase: there are no GAN weights to blend with "
+                            "yet, so --alpha must be 1 (train past the MSE phase, or leave --alpha out)")
+        snapshot = snapshot.with_alpha(args.alpha)
+    tty = sys.stdout.isatty()
+
+    def on_tile(name: str, done: int, total: int) -> None:
+        if tty:
+            sys.stdout.write(f"\r\033[K{name}: tile {done}/{total}")
+            sys.stdout.flush()
+
+    def on_file(done) -> None:
+        print(("\r\033[K" if tty else "") + done.describe(), flush=True)
+
+    if source.is_dir():
+        skipped = upscale_files(snapshot, source, out, args.tile, on_file, on_tile)
+        if skipped:
+            print(f"warning: {skipped_warning(skipped)}", file=sys.stderr)
+    else:
+        on_file(upscale_file(snapshot, source, out, args.tile,
+                             progress=lambda done, total: on_tile(source.name, done, total)))
+    blend = f", α {snapshot.alpha:g}" if snapshot.blend_ends is not None else ""
+    print(f"Upscaled ×{snapshot.scale} with {snapshot.source}{blend} into {out}")
+    return 0
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     import json
 
@@ -713,7 +780,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": cmd_train, "sample": cmd_sample, "directions": cmd_directions, "traverse": cmd_traverse,
-               "eval": cmd_eval, "translate": cmd_translate, "project": cmd_project, "gui": cmd_gui,
+               "eval": cmd_eval, "translate": cmd_translate, "upscale": cmd_upscale, "project": cmd_project,
+               "gui": cmd_gui,
                None: cmd_gui}[args.command]
     try:
         return command(args)

@@ -3,16 +3,24 @@
 A large photo does not fit through the network in one piece (activations grow with the area), so it is
 cut into tiles; each tile is run with a margin of context at least the network's receptive radius and
 only its centre is kept. For a fully convolutional G with its norms in eval mode that gives the same
-pixels as one piece would — no seams — in bounded memory."""
+pixels as one piece would — no seams — in bounded memory. :func:`upscale_files` does it for image files
+and folders of them (the CLI's ``ganstudio upscale``)."""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
-from ganstudio.images import to_uint8
+from ganstudio.data.folder import IMAGE_EXTENSIONS, IMAGE_FORMATS, list_images, upright
+from ganstudio.errors import DataError
+from ganstudio.images import save_png, to_uint8
 from ganstudio.snapshot import GeneratorSnapshot
 
 TILE = 128  # input pixels per tile side
@@ -62,3 +70,78 @@ def _as_channels(image: np.ndarray, channels: int) -> np.ndarray:
     if channels == 3:
         return np.repeat(image, 3, axis=2)
     return np.round(image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))[..., None].astype(np.uint8)
+
+
+# -- files and folders ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Upscaled:
+    """One image file upscaled: its name (relative to the input folder), where it went, the sizes (width,
+    height) before and after, and the seconds it took."""
+
+    name: str
+    target: Path
+    size: tuple[int, int]
+    out_size: tuple[int, int]
+    seconds: float
+
+    def describe(self) -> str:
+        (w, h), (out_w, out_h) = self.size, self.out_size
+        return f"{self.name} {w}×{h} -> {out_w}×{out_h} in {self.seconds:.1f} s"
+
+
+def read_image(path: str | Path, channels: int) -> np.ndarray:
+    """An image file at its own size -> (H, W, channels) uint8: upright (EXIF orientation), transparency
+    flattened onto white, grey (1) or RGB (3). Raises DataError naming the file when it cannot be read."""
+    try:
+        with Image.open(path, formats=IMAGE_FORMATS) as img:
+            array = np.asarray(upright(img, "L" if channels == 1 else "RGB"), dtype=np.uint8)
+    except Exception as e:  # noqa: BLE001  any decoder failure means "cannot use this file"
+        raise DataError(f"cannot read {Path(path).name} as an image ({type(e).__name__}: {e})") from None
+    return array[..., None] if array.ndim == 2 else array
+
+
+def upscale_file(snapshot: GeneratorSnapshot, path: str | Path, target: str | Path, tile: int = TILE,
+                 name: str | None = None, progress: Callable[[int, int], None] = lambda done, total: None) -> Upscaled:
+    """Read ``path``, upscale it, write it to ``target`` as PNG (atomically; folders made as needed)."""
+    start = time.perf_counter()
+    image = read_image(path, snapshot.image_shape[0])
+    out = upscale(snapshot, image, tile, progress)
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_png(out, target)
+    return Upscaled(name or Path(path).name, target, (image.shape[1], image.shape[0]), (out.shape[1], out.shape[0]),
+                    time.perf_counter() - start)
+
+
+def upscale_files(snapshot: GeneratorSnapshot, source: str | Path, out: str | Path, tile: int = TILE,
+                  on_file: Callable[[Upscaled], None] = lambda done: None,
+                  progress: Callable[[str, int, int], None] = lambda name, done, total: None) -> list[str]:
+    """Every image under the folder ``source`` (recursive; anything already under ``out`` left out) upscaled
+    into ``out`` as PNGs at the same relative paths. Files that cannot be read are skipped: returns their
+    relative paths. DataError when the folder holds no images or none could be read."""
+    source, out = Path(source), Path(out)
+    inside_out = out.resolve()
+    files = [f for f in list_images(source.resolve()) if not Path(f.path).is_relative_to(inside_out)]
+    if not files:
+        raise DataError(f"{source} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+    skipped = []
+    for f, target in zip(files, output_paths([f.rel for f in files], out), strict=True):
+        try:
+            done = upscale_file(snapshot, f.path, target, tile, f.rel,
+                                lambda done, total, name=f.rel: progress(name, done, total))
+        except DataError:
+            skipped.append(f.rel)
+            continue
+        on_file(done)
+    if len(skipped) == len(files):
+        raise DataError(f"none of the {len(files)} image files in {source} could be read")
+    return skipped
+
+
+def output_paths(names: list[str], out: Path) -> list[Path]:
+    """'/'-separated relative input paths -> PNG paths under ``out`` ('a/b.jpg' -> out/a/b.png); where two
+    inputs would meet ('b.jpg', 'b.png') both keep their suffix ('b.jpg.png', 'b.png.png')."""
+    plain = [Path(name).with_suffix(".png") for name in names]
+    meets = Counter(plain)
+    return [out / (Path(name + ".png") if meets[p] > 1 else p) for name, p in zip(names, plain, strict=True)]

@@ -336,6 +336,7 @@ class MainWindow(QMainWindow):
             if record.get("event") is None:
                 self.plots.add_report(record["step"], record)
         self.quality.set_history(records)
+        self._mark_phases(self.run_config)
         for step, label in marks:
             self.plots.mark_event(step, label)
             self.quality.mark_event(step, label)
@@ -378,9 +379,16 @@ class MainWindow(QMainWindow):
         self.samples.show_family(family_class(config.model.family), config)
         self.plots.set_metrics(family_class(config.model.family).metrics)
         self.quality.clear()
+        self._mark_phases(config)
         self.explore.set_sefa_history([])
         self.progress.reset()
         self.run_label.setText(f"Run: {run.path}" if run else "starting a new run…")
+
+    def _mark_phases(self, config: RunConfig) -> None:
+        """The family's marks (e.g. where SRGAN's GAN phase begins) on the training and quality plots."""
+        for step, label in family_class(config.model.family).plot_marks(config.model.options):
+            self.plots.mark_event(step, label)
+            self.quality.mark_event(step, label)
 
     @Slot(object)
     def _on_started(self, event: RunStarted) -> None:

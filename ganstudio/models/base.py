@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -215,8 +215,9 @@ class Family(ABC):
         """Does its loss read a feature network of images, which the engine then hands over?"""
         return False
 
-    def use_feature_network(self, network: nn.Module) -> None:
-        """Families with ``wants_feature_network``: the network their loss reads ((N, C, H, W) in [-1, 1] -> features)."""
+    def use_feature_network(self, provide: Callable[[int], nn.Module]) -> None:
+        """Families with ``wants_feature_network``: ``provide(step)`` gives the network their loss reads ((N, C, H,
+        W) in [-1, 1] -> features); call it when the loss first needs it (it may take a while: it can train one)."""
 
     @classmethod
     def plot_marks(cls, options: dict[str, float]) -> tuple[tuple[int, str], ...]:

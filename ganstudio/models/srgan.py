@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -156,6 +157,7 @@ class SRGAN(TwoNetworkFamily):
             raise ConfigError(f"SRGAN upscales ×2 or ×4, not ×{self.scale}")
         self.G_mse = self.place(copy.deepcopy(self.G)).requires_grad_(False)
         self.content_network: nn.Module | None = None
+        self._provide_content_network: Callable[[int], nn.Module] | None = None
         self.step = 0
 
     @property
@@ -207,9 +209,9 @@ class SRGAN(TwoNetworkFamily):
     def wants_feature_network(self) -> bool:
         return bool(self.settings["content"])
 
-    def use_feature_network(self, network: nn.Module) -> None:
-        """The content loss's feature network: (N, C, H, W) in [-1, 1] -> features; frozen."""
-        self.content_network = self.place(network).eval().requires_grad_(False)
+    def use_feature_network(self, provide: Callable[[int], nn.Module]) -> None:
+        """The content loss's feature network, built when the GAN phase first needs it."""
+        self._provide_content_network = provide
 
     def begin(self, step: int, total_steps: int) -> None:
         self.step = step
@@ -253,8 +255,10 @@ class SRGAN(TwoNetworkFamily):
                 "d_fake": torch.sigmoid(fake_logits.detach().float()).mean()}
 
     def _content(self, sr: torch.Tensor, hr: torch.Tensor, mse: torch.Tensor) -> torch.Tensor:
-        if not self.settings["content"] or self.content_network is None:
+        if not self.settings["content"] or self._provide_content_network is None:
             return mse
+        if self.content_network is None:
+            self.content_network = self.place(self._provide_content_network(self.step)).eval().requires_grad_(False)
         with torch.no_grad():
             target = self.content_network(hr).float()
         return VGG_SCALE * (self.content_network(sr).float() - target).square().mean()
@@ -270,9 +274,9 @@ class SRGAN(TwoNetworkFamily):
         raise NotImplementedError("SRGAN has no z")
 
     def sample_tiles(self, inputs, outputs):
-        """Rows of LR (nearest) | bicubic | SR | HR, two quadruples to a row."""
+        """Rows of LR (nearest) | bicubic | SR | HR, two quadruples to a row (one for an odd count)."""
         lr = inputs[SOURCE].float()
         nearest = F.interpolate(lr, scale_factor=self.scale, mode="nearest")
         bicubic = bicubic_upscale(lr, self.scale).clamp(-1, 1)
         quads = torch.stack([nearest, bicubic, outputs.clamp(-1, 1), inputs[IMAGE].float()], dim=1).flatten(0, 1)
-        return quads, 4 * min(2, len(outputs))
+        return quads, 8 if len(outputs) % 2 == 0 else 4

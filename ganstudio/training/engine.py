@@ -141,7 +141,7 @@ class Trainer:
             torch.set_num_threads(t.threads or DEFAULT_CPU_THREADS)
 
         crops = family_class(cfg.model.family).trains_on_crops
-        if crops and not cfg.data.full_size:
+        if crops and cfg.data.dataset == "folder" and not cfg.data.full_size:
             cfg = self.config = cfg.replace(data={"full_size": True})  # patches cut from the images at their own size
         data = load_dataset(cfg.data)
         problem = family_class(cfg.model.family).missing_data(data.tensors())
@@ -181,9 +181,7 @@ class Trainer:
             batches = DeviceBatches(needed, batch_size, device, order_seed, channels_last=family.channels_last)
         self.batches = batches
         if family.wants_feature_network():
-            network, what = content_network(cfg.data, data)
-            family.use_feature_network(network)
-            warnings.append(TrainingWarning(0, "features", f"The content loss reads {what}."))
+            family.use_feature_network(lambda step: self._content_network(data, notify, step))
         total = t.epochs * batches.steps_per_epoch
         if t.max_steps is not None:
             total = min(total, t.max_steps)
@@ -209,6 +207,13 @@ class Trainer:
         for w in warnings:
             notify("on_warning", w)
         return loop.run(control)
+
+    def _content_network(self, data: ImageSet, notify: _Broadcast, step: int) -> torch.nn.Module:
+        """The feature network a family's loss reads, and a note saying which it is."""
+        notify("on_status", StatusMessage(step, "Preparing the content loss's feature network…"))
+        network, what = content_network(self.config.data, data)
+        notify("on_warning", TrainingWarning(step, "features", f"The content loss reads {what}."))
+        return network
 
     @staticmethod
     def _with_names(config: RunConfig, data: ImageSet) -> RunConfig:

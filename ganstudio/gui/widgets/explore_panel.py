@@ -37,6 +37,7 @@ from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
 from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.gui.widgets.real_image_pane import RealImagePane
 from ganstudio.gui.widgets.sketch_panel import SketchPanel
+from ganstudio.gui.widgets.superres_pane import SuperResPane
 from ganstudio.gui.widgets.z_sliders import ZSliders
 from ganstudio.images import mp4_encoder, save_gif, save_mp4, save_png
 from ganstudio.latent.directions import Direction, fit_direction
@@ -73,7 +74,7 @@ class ExplorePanel(QWidget):
         self._sefa_records: list[dict] = []  # the run's SeFa history, for the lives below its plot
         self._build()
         self._connect()
-        self.setAcceptDrops(True)  # an image file dropped on the tab is projected into z
+        self.setAcceptDrops(True)  # an image file dropped on the tab: projected into z, or upscaled (SR)
         self._set_enabled(False)
         self.set_training(False)
 
@@ -170,6 +171,8 @@ class ExplorePanel(QWidget):
         self.body = QStackedWidget()
         self.body.addWidget(self.latent_body)
         self.body.addWidget(self.sketch)
+        self.superres = SuperResPane(self.renderer)  # for models that upscale an image (SRGAN)
+        self.body.addWidget(self.superres)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.body, 1)
@@ -179,6 +182,7 @@ class ExplorePanel(QWidget):
         self.renderer.ready.connect(self._on_rendered)
         self.renderer.failed.connect(self.message)
         self.sketch.message.connect(self.message)
+        self.superres.message.connect(self.message)
         self.source.activated.connect(self._on_source_chosen)
         self.conditioning.label_chosen.connect(self._choose_label)
         self.conditioning.encode_requested.connect(self.project_image)
@@ -287,14 +291,16 @@ class ExplorePanel(QWidget):
     @Slot(object)
     def set_snapshot(self, snapshot: GeneratorSnapshot) -> None:
         """Render from ``snapshot`` from now on; the codes and directions stay if the latent size fits.
-        A model that translates images gets the sketch pad instead of the z tools."""
+        A model that translates images gets the sketch pad instead of the z tools; one that upscales
+        them, the super-resolution pane."""
         if snapshot.translates:
             self.snapshot = snapshot
             self.conditioning.show_for(snapshot)
             self.source_label.setText(f"Rendering from: {snapshot.source}")
             self._show_source()
-            self.body.setCurrentWidget(self.sketch)
-            self.sketch.set_snapshot(snapshot)
+            pane = self.superres if snapshot.scale > 1 else self.sketch
+            self.body.setCurrentWidget(pane)
+            pane.set_snapshot(snapshot)
             return
         self.body.setCurrentWidget(self.latent_body)
         fresh = self.snapshot is None or snapshot.latent_dim != self.state.latent_dim
@@ -344,12 +350,14 @@ class ExplorePanel(QWidget):
         self.state.set_base(found.z)
 
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls() and self.body.currentWidget() is self.latent_body:
+        if event.mimeData().hasUrls() and self.body.currentWidget() in (self.latent_body, self.superres):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if files:
+        if files and self.body.currentWidget() is self.superres:
+            self.superres.open_file(files[0])  # upscaled at its own size
+        elif files:
             self.project_image(files[0])
 
     @Slot(int, float)

@@ -176,6 +176,9 @@ class MetricPlots(QWidget):
                 self._ranges[info.plot].reset()
             self.metrics[info.key] = _Metric(info, self.plots[info.plot].getPlotItem(), COLOURS[i % len(COLOURS)],
                                              self.smoothing)
+        for group, widget in self.plots.items():  # four or more names: two columns, so none falls off the plot
+            curves = sum(info.plot == group for info in metrics)
+            widget.getPlotItem().legend.setColumnCount(2 if curves > 3 else 1)
         self._dirty = True
 
     def _plot_widget(self, group: str) -> pg.PlotWidget:
@@ -213,6 +216,14 @@ class MetricPlots(QWidget):
         for widget in self.plots.values():
             widget.addItem(pg.InfiniteLine(step, angle=90, pen=pen, label=label, labelOpts={
                 "position": 0.9, "color": "#d62728", "anchors": [(0, 0.5), (0, 0.5)]}), ignoreBounds=True)
+
+    def mark_level(self, group: str, value: float, label: str) -> None:
+        """A grey dotted horizontal line at ``value`` with ``label`` in the plot of ``group`` (e.g. 1 = as real)."""
+        widget = self.plots.get(group)
+        if widget is not None:
+            pen = pg.mkPen("#888888", width=1, style=pg.QtCore.Qt.PenStyle.DotLine)
+            widget.addItem(pg.InfiniteLine(value, angle=0, pen=pen, label=label,
+                                           labelOpts={"position": 0.03, "color": "#888888"}), ignoreBounds=True)
 
     def point_count(self) -> int:
         return max((m.raw.n for m in self.metrics.values()), default=0)
@@ -252,5 +263,5 @@ class MetricPlots(QWidget):
             view = widget.getPlotItem().getViewBox()
             if view.sceneBoundingRect().contains(event.scenePos()):
                 step = view.mapSceneToView(event.scenePos()).x()
-                self.step_clicked.emit(max(0, int(round(step))))
+                self.step_clicked.emit(max(0, round(step)))
                 return

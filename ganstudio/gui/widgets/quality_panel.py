@@ -1,6 +1,7 @@
 """The Quality tab: FID, KID, precision/recall and coverage curves (translation models: L1, PSNR, SSIM
-on held-out pairs and FID; domain translation: the counterfactual error, flipped and kept attributes) from the evaluations the engine runs every N steps, labelled with the
-feature network they were measured in, and what each costs."""
+on held-out pairs and FID; domain translation: the counterfactual error, flipped and kept attributes;
+super-resolution: PSNR, SSIM and detail beside bicubic's in the same plots) from the evaluations the engine
+runs every N steps, labelled with the feature network they were measured in, and what each costs."""
 
 from __future__ import annotations
 
@@ -31,12 +32,28 @@ TRANSLATION_KEYS = {
     "hair_change": ("hair colour", _KEPT),
 }
 
+# Keys of the super-resolution records (ganstudio/metrics/superres.py) -> (label, plot): each beside bicubic's.
+_DETAIL = "detail compared with the real images (1 = as real)"
+SUPERRES_KEYS = {
+    "psnr": ("SR", "PSNR on held-out patches, dB (higher is better); bicubic for reference"),
+    "psnr_bicubic": ("bicubic", "PSNR on held-out patches, dB (higher is better); bicubic for reference"),
+    "ssim": ("SR", "SSIM on held-out patches (higher is better); bicubic for reference"),
+    "ssim_bicubic": ("bicubic", "SSIM on held-out patches (higher is better); bicubic for reference"),
+    "sharpness": ("sharpness, SR", _DETAIL),
+    "sharpness_bicubic": ("sharpness, bicubic", _DETAIL),
+    "high_frequency": ("fine detail, SR", _DETAIL),
+    "high_frequency_bicubic": ("fine detail, bicubic", _DETAIL),
+}
+
 
 def quality_metrics(keys: list[str], features: str) -> tuple[MetricInfo, ...]:
     """MetricInfos for the keys of a quality record, grouped into plots; titles name the features."""
     infos = []
+    superres = "psnr_bicubic" in keys
     for key in keys:
-        if key.startswith("fid_"):
+        if superres and key in SUPERRES_KEYS:
+            infos.append(MetricInfo(key, *SUPERRES_KEYS[key]))
+        elif key.startswith("fid_"):
             direction = {"ab": "A → B", "ba": "B → A"}.get(key.rsplit("_", 1)[-1])
             infos.append(MetricInfo(key, f"FID {direction}" if direction else "FID",
                                     f"FID — {features} (lower is better)"))
@@ -102,5 +119,6 @@ class QualityPanel(QWidget):
             self.plots.set_metrics(quality_metrics(list(values), features))
             for step_, label in self._marks:
                 self.plots.mark_event(step_, label)
+            self.plots.mark_level(_DETAIL, 1.0, "as real")
         self.plots.add_report(step, values)
         self.evaluations += 1

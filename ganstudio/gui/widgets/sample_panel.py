@@ -17,10 +17,11 @@ from ganstudio.gui.widgets.timeline import SampleTimeline
 from ganstudio.models.base import Family
 
 CAPTIONS = {  # (title, placeholder) for z models and for models that translate an input
-    False: ("<b>Samples</b> from a fixed set of z", "Samples appear here once training starts.\nThe same 64 latent "
-            "vectors are drawn every time, so you can watch each one evolve."),
-    True: ("<b>Held-out inputs</b> | outputs | targets", "Translations appear here once training starts: rows of "
-           "input | output | target\nfor the same held-out inputs every time, so you can watch each one evolve."),
+    False: ("<b>Samples</b> from a fixed set of z", ("Samples appear here once training starts.\nThe same 64 latent "
+                                                     "vectors are drawn every time, so you can watch each one evolve.")),
+    True: ("<b>Held-out inputs</b> | outputs | targets", ("Translations appear here once training starts: rows of input "
+                                                          "| output | target\nfor the same held-out inputs every time, "
+                                                          "so you can watch each one evolve.")),
 }
 SAME_INPUTS = "\nfor the same held-out inputs every time, so you can watch each one evolve."
 
@@ -51,6 +52,10 @@ def captions_for(family: type[Family], config: RunConfig | None = None) -> tuple
         return (f"<b>Held-out inputs</b> — each row: input, then each attribute flipped: {flipped}",
                 "Translations appear here once training starts: each input, then the input with one attribute "
                 "flipped at a time" + SAME_INPUTS)
+    if family.takes(SOURCE) and SOURCE not in family.needs:  # super-resolution: its inputs are made from the images
+        return ("<b>Held-out patches</b> — each: low-resolution input | bicubic | SR | original",
+                "Upscaled patches appear here once training starts: each held-out patch as low-resolution input | "
+                "bicubic | SR | original" + SAME_INPUTS)
     return CAPTIONS[SOURCE in family.needs]
 
 

@@ -51,6 +51,8 @@ from ganstudio.training.device import describe_device
 PAIR_LABELS = {"edges": "its edges (a line drawing)", "grey": "its grey version (colourise)",
                "blur": "a blurred copy (deblur)", "downscale": "a 4× smaller copy (upscale)",
                "relight": "the face lit from the other side (relight)"}
+CROPS_START_SIZE = 64  # super-resolution's patches when the form's size is not one of its sizes (16 -> 64 at ×4)
+CROPS_ROOT_HINT = "folder of photos, any size"
 ROOT_HINTS = {"folder": "folder of images", "pairs": "A/ and B/ folders, or side-by-side images",
               "unpaired": "a folder with A/ and B/",
               "mnist": "torchvision root (optional)", "fashion-mnist": "torchvision root (optional)"}
@@ -271,7 +273,9 @@ class SetupForm(QWidget):
 
     def _show_family_rows(self) -> None:
         """Rows and sizes for the chosen family: latent size only with a z, the paired input only for a
-        family that translates, the image sizes it is built for (the nearest one kept)."""
+        family that translates, the image sizes it is built for (the nearest one kept; super-resolution
+        starts at 64 px patches). A family that trains on crops of the images (super-resolution) asks for
+        a patch size."""
         cls = family_class(self.family.currentData())
         self._forms["Model"].setRowVisible(self.latent_dim, cls.takes(Z))
         self._show_data_rows()
@@ -282,7 +286,13 @@ class SetupForm(QWidget):
             self.image_size.addItem(f"{size} × {size}", size)
         self.image_size.blockSignals(False)
         nearest = min(cls.image_sizes, key=lambda size: abs(size - (current or 0)))
+        if cls.trains_on_crops and current not in cls.image_sizes and CROPS_START_SIZE in cls.image_sizes:
+            nearest = CROPS_START_SIZE
         self.image_size.setCurrentIndex(self.image_size.findData(nearest))
+        label = self._forms["Data"].labelForField(self.image_size)
+        label.setText("Patch size" if cls.trains_on_crops else "Image size")
+        self.image_size.setToolTip("The high-resolution patches it learns from, cut from the images at their own "
+                                   "size (64: from 16 px at ×4)" if cls.trains_on_crops else "")
 
     def _offer_pairings(self, dataset: str) -> None:
         """Offer the inputs this data set can have: pairings another data set draws are hidden."""
@@ -310,6 +320,10 @@ class SetupForm(QWidget):
         return ATTRIBUTES in family_class(self.family.currentData()).needs and self.dataset.currentData() == "folder"
 
     def _show_data_rows(self) -> None:
+        hint = ROOT_HINTS.get(self.dataset.currentData())
+        if self.dataset.currentData() == "folder" and family_class(self.family.currentData()).trains_on_crops:
+            hint = CROPS_ROOT_HINT
+        self.root.setPlaceholderText(hint or "built in, nothing to choose")
         form = self._forms["Data"]
         form.setRowVisible(self.pair_from, self._needs_pair_transform())
         form.setRowVisible(self.domains, self._needs_domains())
@@ -322,7 +336,8 @@ class SetupForm(QWidget):
                           channels=self.channels.currentData(), root=self.root.text().strip() or None,
                           labels=self.labels.isChecked(), pair_from=self._pair_from(),
                           domains=self.domains.currentData() if self._needs_domains() else None,
-                          attributes_file=attributes or None, **extra)
+                          attributes_file=attributes or None,
+                          full_size=family_class(self.family.currentData()).trains_on_crops, **extra)
 
     # -- preview ------------------------------------------------------------------------------------
 
@@ -346,7 +361,6 @@ class SetupForm(QWidget):
         hint = ROOT_HINTS.get(name)
         for widget in (self.root, self.browse):
             widget.setEnabled(hint is not None)
-        self.root.setPlaceholderText(hint or "built in, nothing to choose")
         self.labels.setEnabled(name == "folder")
         self._offer_pairings(name)
         self._show_data_rows()

@@ -23,7 +23,7 @@ from ganstudio.errors import DataError
 from ganstudio.images import save_png, to_uint8
 from ganstudio.snapshot import GeneratorSnapshot
 
-TILE = 128  # input pixels per tile side
+TILE = 256  # input pixels per tile side (×4 on a CPU: 2× faster than 128 for +0.3 GB; bench_upscale.py)
 DEFAULT_RADIUS = 32  # context margin for a generator that does not state its receptive radius
 
 
@@ -61,10 +61,12 @@ def upscale(snapshot: GeneratorSnapshot, image: np.ndarray, tile: int = TILE,
 
 
 def _as_channels(image: np.ndarray, channels: int) -> np.ndarray:
-    """(H, W) or (H, W, 1|3|4) uint8 -> (H, W, channels): alpha dropped, grey <-> RGB."""
+    """(H, W) or (H, W, 1|2|3|4) uint8 -> (H, W, channels): alpha composited onto white, grey <-> RGB."""
     if image.ndim == 2:
         image = image[..., None]
-    image = image[..., :3] if image.shape[2] == 4 else image
+    if image.shape[2] in (2, 4):  # grey or RGB with alpha: onto white, as the data sets read them
+        alpha = image[..., -1:].astype(np.float32) / 255
+        image = np.round(image[..., :-1] * alpha + 255 * (1 - alpha)).astype(np.uint8)
     if image.shape[2] == channels:
         return image
     if channels == 3:

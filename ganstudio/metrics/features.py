@@ -12,8 +12,12 @@ never mixed: each network has a ``name`` that the metric keys carry (``fid_domai
 
 from __future__ import annotations
 
+import functools
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,6 +33,7 @@ from ganstudio.latent.attributes import AttributeModel, AttributeNet, attribute_
 from ganstudio.private_rng import build_module
 
 FEATURE_KINDS = ("domain", "inception")
+REACH_TIMEOUT_S = 5.0  # how long to wait for a download server before falling back
 AUTOENCODER_VERSION = 1
 
 
@@ -149,6 +154,7 @@ def inception_features() -> FeatureNetwork:
     from torchvision.models import Inception_V3_Weights, inception_v3
 
     try:
+        _reachable_unless_cached(Inception_V3_Weights.IMAGENET1K_V1.url)
         state = Inception_V3_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
     except Exception as e:  # noqa: BLE001  urllib, SSL and file errors all mean "no weights here"
         raise FeaturesUnavailable(
@@ -178,8 +184,10 @@ def vgg19_features() -> nn.Module:
     offline)."""
     from torchvision.models import VGG19_Weights, vgg19
 
+    weights = VGG19_Weights.IMAGENET1K_V1
     try:
-        state = VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
+        _reachable_unless_cached(weights.url)
+        state = weights.get_state_dict(progress=False)
     except Exception as e:  # noqa: BLE001  urllib, SSL and file errors all mean "no weights here"
         raise FeaturesUnavailable(f"VGG19's weights are not available ({type(e).__name__}: {e}); they download "
                                   "once with an internet connection") from None
@@ -187,6 +195,24 @@ def vgg19_features() -> nn.Module:
         net = vgg19(weights=None)
     net.load_state_dict(state, assign=True)
     return _VGGFeatures(net.features[:36]).eval().requires_grad_(False)
+
+
+@functools.cache
+def _reachable(url: str) -> str | None:
+    """None when ``url`` answers within a few seconds, else why not (asked once per process)."""
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=REACH_TIMEOUT_S).close()
+    except (OSError, ValueError) as e:
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+def _reachable_unless_cached(url: str) -> None:
+    """Raise OSError quickly when ``url``'s file is neither in torch's cache nor reachable (offline, the
+    download would otherwise wait for the system's long network timeouts)."""
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(url).path).name
+    if not cached.exists() and (problem := _reachable(url)):
+        raise OSError(f"cannot reach {urllib.parse.urlparse(url).netloc} ({problem})")
 
 
 def content_network(config: DataConfig, data: ImageSet | None = None) -> tuple[nn.Module, str]:

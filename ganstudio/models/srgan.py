@@ -222,10 +222,10 @@ class SRGAN(TwoNetworkFamily):
     def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
         hr = batch[IMAGE]
         lr = self.low_resolution(hr)
-        gan_phase = self.step >= self.settings["mse_steps"]
-        if gan_phase and self.step == self.settings["mse_steps"]:
+        step, self.step = self.step, self.step + 1
+        gan_phase = step >= self.settings["mse_steps"]
+        if step == self.settings["mse_steps"]:
             self.G_mse.load_state_dict(self.G.state_dict())
-        self.step += 1
         with self.autocast():
             sr = self.G(lr)
         mse = (sr.float() - hr).square().mean()
@@ -247,18 +247,18 @@ class SRGAN(TwoNetworkFamily):
         self.opt_g.zero_grad(set_to_none=True)
         with self.autocast():
             loss_adv = _bce(self.D(sr), 1.0)
-        content = self._content(sr, hr, mse)
+        content = self._content(sr, hr, mse, step)
         (content + ADVERSARIAL_WEIGHT * loss_adv).backward()
         self.opt_g.step()
         return {"mse": mse.detach(), "content": content.detach(), "loss_d": loss_d.detach(),
                 "loss_g_adv": loss_adv.detach(), "d_real": torch.sigmoid(real_logits.detach().float()).mean(),
                 "d_fake": torch.sigmoid(fake_logits.detach().float()).mean()}
 
-    def _content(self, sr: torch.Tensor, hr: torch.Tensor, mse: torch.Tensor) -> torch.Tensor:
+    def _content(self, sr: torch.Tensor, hr: torch.Tensor, mse: torch.Tensor, step: int) -> torch.Tensor:
         if not self.settings["content"] or self._provide_content_network is None:
             return mse
         if self.content_network is None:
-            self.content_network = self.place(self._provide_content_network(self.step)).eval().requires_grad_(False)
+            self.content_network = self.place(self._provide_content_network(step)).eval().requires_grad_(False)
         with torch.no_grad():
             target = self.content_network(hr).float()
         return VGG_SCALE * (self.content_network(sr).float() - target).square().mean()

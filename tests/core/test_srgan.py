@@ -4,34 +4,44 @@ them, what a short run learns, and the quality record beside bicubic."""
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from conftest import StopAt
+from PIL import Image
 
 from ganstudio.config import DataConfig, RunConfig
 from ganstudio.data import load_dataset
 from ganstudio.data.photos import CropBatches, Photos
 from ganstudio.errors import DataError
-from ganstudio.models import family_class
 from ganstudio.images import to_uint8
 from ganstudio.metrics.superres import high_frequency_power, low_resolution_inputs
 from ganstudio.metrics.translation import psnr, ssim, translate_all
+from ganstudio.models import family_class
 from ganstudio.models.srgan import bicubic_upscale, low_resolution
 from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.control import TrainingControl
-from ganstudio.training.engine import Trainer
+from ganstudio.training.engine import Trainer, TrainerCallback
 
 
-def sr_config(steps: int, image_size: int = 32, mse_steps: int = 10, **data) -> RunConfig:
+def sr_config(steps: int, image_size: int = 32, mse_steps: int = 10, content: int = 0, **data) -> RunConfig:
+    """A small SRGAN run on faces; the pixel content loss unless ``content`` (features: the domain network
+    trains first, once per data configuration)."""
     data = {"num_images": 400, "image_size": image_size, "channels": 3, **data}
+    options = {"mse_steps": mse_steps, "blocks": 2, "content": content}
     return RunConfig().replace(
-        data=data, model={"family": "srgan", "width": 8, "options": {"mse_steps": mse_steps, "blocks": 2}},
+        data=data, model={"family": "srgan", "width": 8, "options": options},
         train={**family_class("srgan").train_defaults(), "max_steps": steps, "epochs": 10**4, "device": "cpu",
                "eval_every": 0, "sample_every": 10**6, "checkpoint_every": 10**6})
 
 
 def random_image(rng, h: int, w: int) -> np.ndarray:
     return rng.integers(0, 256, (3, h, w), dtype=np.uint8)
+
+
+class Recorder(TrainerCallback):
+    def __init__(self):
+        self.warnings = []
+
+    def on_warning(self, event):
+        self.warnings.append(event)
 
 
 # -- photos and crops ---------------------------------------------------------------------------------
@@ -117,14 +127,18 @@ def test_the_gan_phase_starts_after_the_mse_phase_and_alpha_blends_the_two(tmp_p
 
 
 def test_resume_across_the_phase_change_is_exact(tmp_path):
-    config = sr_config(30, mse_steps=15)
+    """With the feature content loss: its network is built when the GAN phase begins, and the run says which."""
+    config = sr_config(30, mse_steps=15, content=1)
     whole = Trainer(config, out=tmp_path / "a", report_interval_s=0)
     whole.run()
     first = Trainer(config, out=tmp_path / "b", report_interval_s=0)
     control = TrainingControl()
     assert first.run(control, [StopAt(12, control)]).step == 12
     resumed = Trainer.resume(first.run_folder.path, report_interval_s=0)
-    assert resumed.run().step == 30
+    warnings = Recorder()
+    assert resumed.run(callbacks=[warnings]).step == 30
+    assert [(w.step, w.kind) for w in warnings.warnings] == [(15, "features")]
+    assert "domain features" in warnings.warnings[0].message  # VGG19's weights are not on this machine
     for name, net in whole.family.networks().items():
         other = resumed.family.networks()[name].state_dict()
         for key, value in net.state_dict().items():

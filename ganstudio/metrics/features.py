@@ -169,6 +169,8 @@ def inception_features() -> FeatureNetwork:
 class _VGGFeatures(nn.Module):
     """[-1, 1] images (grey or RGB) -> VGG19's feature maps after conv5_4 and its ReLU (SRGAN's φ5,4)."""
 
+    loss_scale = 1 / 12.75  # SRGAN, section 3.2: "to obtain VGG losses of a scale comparable to the MSE loss"
+
     def __init__(self, features: nn.Module):
         super().__init__()
         self.features = features

@@ -11,7 +11,10 @@ into one ``scale`` times larger; it trains on high-resolution patches cropped at
   D rests), then the GAN: the content loss + 10⁻³ · the adversarial loss (eq. 3, non-saturating BCE).
   The content loss (eq. 5) is the MSE between features of a network (``content=1``: VGG19's
   conv5_4 after its ReLU, scaled by 1/12.75, when its weights are present or download; else the app's
-  domain feature network, and the run says which) or the pixel MSE (``content=0``, SRGAN-MSE).
+  domain feature network, and the run says which) or the pixel MSE (``content=0``, SRGAN-MSE). The paper
+  scales VGG's distance "to be comparable to the MSE loss"; the domain network's distances are ~10× smaller
+  than the pixel MSE, so its scale is the ratio of the two at the first GAN step (without it the 10⁻³
+  adversarial term outweighed the content 7:1 and the pixel MSE rose 5× in 500 steps).
   Adam 1e-4, β = (0.9, 0.999), batches of 16.
 - **Network interpolation** (Wang et al., ESRGAN, arXiv 1809.00219, section 3.4): G's weights at the end of
   the MSE phase are kept (``generator_mse``), so the explorer can blend θ = (1 − α)·θ_MSE + α·θ_GAN and
@@ -41,7 +44,6 @@ from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.two_networks import TwoNetworkFamily
 
 ADVERSARIAL_WEIGHT = 1e-3  # eq. 3
-VGG_SCALE = 1 / 12.75  # section 3.2: the VGG losses were scaled by 1/12.75 to be comparable to the MSE
 MIN_IMAGES = 2
 
 
@@ -157,6 +159,7 @@ class SRGAN(TwoNetworkFamily):
             raise ConfigError(f"SRGAN upscales ×2 or ×4, not ×{self.scale}")
         self.G_mse = self.place(copy.deepcopy(self.G)).requires_grad_(False)
         self.content_network: nn.Module | None = None
+        self.content_scale: float | None = None  # what the feature distance is multiplied by
         self._provide_content_network: Callable[[int], nn.Module] | None = None
         self.step = 0
 
@@ -255,13 +258,25 @@ class SRGAN(TwoNetworkFamily):
                 "d_fake": torch.sigmoid(fake_logits.detach().float()).mean()}
 
     def _content(self, sr: torch.Tensor, hr: torch.Tensor, mse: torch.Tensor, step: int) -> torch.Tensor:
+        """Eq. 5: the MSE between features of SR and HR, scaled to be comparable to the pixel MSE (the paper's
+        1/12.75 for VGG19; for another network the ratio of the two at the first GAN step, kept for the run)."""
         if not self.settings["content"] or self._provide_content_network is None:
             return mse
         if self.content_network is None:
             self.content_network = self.place(self._provide_content_network(step)).eval().requires_grad_(False)
         with torch.no_grad():
             target = self.content_network(hr).float()
-        return VGG_SCALE * (self.content_network(sr).float() - target).square().mean()
+        distance = (self.content_network(sr).float() - target).square().mean()
+        if self.content_scale is None:
+            self.content_scale = getattr(self.content_network, "loss_scale", None) or float(
+                mse.detach() / distance.detach().clamp_min(1e-12))
+        return self.content_scale * distance
+
+    def training_state(self) -> dict[str, float]:
+        return {} if self.content_scale is None else {"content_scale": self.content_scale}
+
+    def load_training_state(self, state: dict[str, float]) -> None:
+        self.content_scale = state.get("content_scale")
 
     # -- fixed inputs, rendering, the grid --------------------------------------------------------
 

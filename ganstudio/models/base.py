@@ -9,6 +9,7 @@ grid is laid out, what it reports (``metrics``), and its default hyper-parameter
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -95,6 +96,13 @@ class Family(ABC):
         self.class_names = model.class_names
         if self.takes(LABEL) and len(self.class_names) < 2:
             raise ConfigError(NEEDS_CLASSES.format(name=self.name))
+
+    @classmethod
+    def data_settings(cls, data: DataConfig) -> DataConfig:
+        """The data settings this family trains on: image folders at their own size for one that crops."""
+        if cls.trains_on_crops and data.dataset == "folder" and not data.full_size:
+            return dataclasses.replace(data, full_size=True)
+        return data
 
     @classmethod
     def takes(cls, name: str) -> bool:

@@ -141,8 +141,7 @@ class Trainer:
             torch.set_num_threads(t.threads or DEFAULT_CPU_THREADS)
 
         crops = family_class(cfg.model.family).trains_on_crops
-        if crops and cfg.data.dataset == "folder" and not cfg.data.full_size:
-            cfg = self.config = cfg.replace(data={"full_size": True})  # patches cut from the images at their own size
+        cfg = self.config = cfg.replace(data=family_class(cfg.model.family).data_settings(cfg.data))
         data = load_dataset(cfg.data)
         problem = family_class(cfg.model.family).missing_data(data.tensors())
         if problem:

@@ -332,12 +332,12 @@ class SetupForm(QWidget):
     def _data_config(self, **extra) -> DataConfig:
         """The form's data settings; only those the family and the data set take."""
         attributes = self.attributes_file.text().strip() if self._takes_attributes_file() else ""
-        return DataConfig(dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
-                          channels=self.channels.currentData(), root=self.root.text().strip() or None,
-                          labels=self.labels.isChecked(), pair_from=self._pair_from(),
-                          domains=self.domains.currentData() if self._needs_domains() else None,
-                          attributes_file=attributes or None,
-                          full_size=family_class(self.family.currentData()).trains_on_crops, **extra)
+        return family_class(self.family.currentData()).data_settings(DataConfig(
+            dataset=self.dataset.currentData(), image_size=self.image_size.currentData(),
+            channels=self.channels.currentData(), root=self.root.text().strip() or None,
+            labels=self.labels.isChecked(), pair_from=self._pair_from(),
+            domains=self.domains.currentData() if self._needs_domains() else None,
+            attributes_file=attributes or None, **extra))
 
     # -- preview ------------------------------------------------------------------------------------
 

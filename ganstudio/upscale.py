@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-from ganstudio.data.folder import IMAGE_EXTENSIONS, IMAGE_FORMATS, list_images, upright
+from ganstudio.data.folder import IMAGE_EXTENSIONS, list_images, read_full_size
 from ganstudio.errors import DataError
 from ganstudio.images import save_png, to_uint8
 from ganstudio.snapshot import GeneratorSnapshot
@@ -92,22 +91,11 @@ class Upscaled:
         return f"{self.name} {w}×{h} -> {out_w}×{out_h} in {self.seconds:.1f} s"
 
 
-def read_image(path: str | Path, channels: int) -> np.ndarray:
-    """An image file at its own size -> (H, W, channels) uint8: upright (EXIF orientation), transparency
-    flattened onto white, grey (1) or RGB (3). Raises DataError naming the file when it cannot be read."""
-    try:
-        with Image.open(path, formats=IMAGE_FORMATS) as img:
-            array = np.asarray(upright(img, "L" if channels == 1 else "RGB"), dtype=np.uint8)
-    except Exception as e:  # noqa: BLE001  any decoder failure means "cannot use this file"
-        raise DataError(f"cannot read {Path(path).name} as an image ({type(e).__name__}: {e})") from None
-    return array[..., None] if array.ndim == 2 else array
-
-
 def upscale_file(snapshot: GeneratorSnapshot, path: str | Path, target: str | Path, tile: int = TILE,
                  name: str | None = None, progress: Callable[[int, int], None] = lambda done, total: None) -> Upscaled:
     """Read ``path``, upscale it, write it to ``target`` as PNG (atomically; folders made as needed)."""
     start = time.perf_counter()
-    image = read_image(path, snapshot.image_shape[0])
+    image = read_full_size(path, snapshot.image_shape[0])
     out = upscale(snapshot, image, tile, progress)
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -400,6 +400,17 @@ def prepare_image(img: Image.Image, size: int, channels: int) -> np.ndarray:
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 
 
+def read_full_size(path: str | Path, channels: int) -> np.ndarray:
+    """An image file at its own size -> (H, W, channels) uint8: upright (EXIF orientation), transparency
+    flattened onto white, grey (1) or RGB (3). Raises DataError naming the file when it cannot be read."""
+    try:
+        with Image.open(path, formats=IMAGE_FORMATS) as img:
+            array = np.asarray(upright(img, "L" if channels == 1 else "RGB"), dtype=np.uint8)
+    except Exception as e:  # noqa: BLE001  any decoder failure means "cannot use this file"
+        raise DataError(f"cannot read {Path(path).name} as an image ({type(e).__name__}: {e})") from None
+    return array[..., None] if array.ndim == 2 else array
+
+
 def upright(img: Image.Image, mode: str) -> Image.Image:
     """An open image at its own size, upright (EXIF orientation), on white, in ``mode`` ('L' or 'RGB')."""
     orientation = _orientation(img)

@@ -17,7 +17,7 @@ from PIL import Image
 from ganstudio.config import DataConfig
 from ganstudio.data.base import DataError, ImageSet
 from ganstudio.data.cache import cache_key, load_arrays, save_arrays
-from ganstudio.data.folder import IMAGE_FORMATS, _File, name_list, skipped_warning, upright
+from ganstudio.data.folder import IMAGE_FORMATS, _File, name_list, read_full_size, skipped_warning
 from ganstudio.data.photos import Photos
 
 _CACHE_KIND = "photos"
@@ -75,11 +75,9 @@ def _decode_file(f: _File, channels: int) -> np.ndarray | str:
     if f.size == 0:
         return "empty file"
     try:
-        with Image.open(f.path, formats=IMAGE_FORMATS) as img:
-            array = np.asarray(upright(img, "L" if channels == 1 else "RGB"), dtype=np.uint8)
-    except Exception as e:  # noqa: BLE001  any decoder failure means "skip this file"
-        return f"{type(e).__name__}: {e}"
-    return array[None] if channels == 1 else array.transpose(2, 0, 1).copy()
+        return read_full_size(f.path, channels).transpose(2, 0, 1).copy()
+    except DataError as e:
+        return str(e)
 
 
 def _check_memory(files: list[_File], channels: int, root: Path) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,8 +33,8 @@ from PySide6.QtWidgets import (
 from torch import nn
 
 from ganstudio.data.base import IMAGE, SOURCE
-from ganstudio.data.folder import IMAGE_FORMATS, upright
-from ganstudio.errors import UserError
+from ganstudio.data.folder import read_full_size
+from ganstudio.errors import DataError, UserError
 from ganstudio.gui.render_service import RenderService
 from ganstudio.gui.widgets.candidate_grid import CandidateGrid
 from ganstudio.gui.widgets.image_view import ImageView
@@ -116,18 +115,6 @@ def super_resolve(image: np.ndarray, name: str, alpha: float, generation: int, p
     finally:
         progress.running = 0
     return SuperResult(generation, name, snapshot.scale, bicubic, sr, alpha)
-
-
-def read_image(path: str | Path, channels: int) -> np.ndarray:
-    """An image file at its own size, upright, as (H, W, channels) uint8; ValueError with the reason when
-    it cannot be read."""
-    path = Path(path)
-    try:
-        with Image.open(path, formats=IMAGE_FORMATS) as img:
-            array = np.asarray(upright(img, "L" if channels == 1 else "RGB"), dtype=np.uint8)
-    except Exception as e:  # noqa: BLE001  any decoder failure means "cannot use this file"
-        raise ValueError(f"Cannot read {path.name} as an image ({type(e).__name__}: {e}).") from None
-    return array[..., None] if array.ndim == 2 else array
 
 
 def _size(image: np.ndarray) -> str:
@@ -335,9 +322,9 @@ class SuperResPane(QWidget):
         if self.snapshot is None:
             return False
         try:
-            image = read_image(path, self.snapshot.image_shape[0])
-        except ValueError as e:
-            self.message.emit(str(e))
+            image = read_full_size(path, self.snapshot.image_shape[0])
+        except DataError as e:
+            self.message.emit(f"{str(e)[0].upper()}{str(e)[1:]}.")
             return False
         s = self.snapshot.scale
         if image.shape[0] * image.shape[1] * s * s > MAX_OUTPUT_PIXELS:

@@ -1,6 +1,6 @@
 """SRGAN on the drawn faces, 16 -> 64 px, in a few minutes of this machine's CPU.
 
-    python tests/benchmarks/bench_srgan.py [--minutes 5] [--option mse_steps=1000] [--width 32]
+    python tests/benchmarks/bench_srgan.py [--minutes 5] [--option mse_steps=1000] [--width 32] [--lr-d 1e-4]
 
 Trains the family's CPU default for the given wall-clock minutes (the MSE phase for ``mse_steps``, then the
 GAN), keeping a checkpoint at the phase change, then measures on the run's held-out faces
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--width", type=int)
     parser.add_argument("--option", action="append", default=[])
+    parser.add_argument("--lr-d", type=float, help="D's learning rate (default: the family's, 1e-4)")
     args = parser.parse_args()
     os.environ.setdefault("GANSTUDIO_CACHE", tempfile.mkdtemp(prefix="ganstudio-bench-cache-"))
     options = {k: float(v) for k, v in (o.split("=", 1) for o in args.option)}
@@ -44,7 +45,7 @@ def main() -> None:
         model={"family": "srgan", "width": args.width, "options": options},
         train={**family_class("srgan").train_defaults(), "max_minutes": args.minutes, "epochs": 10**6,
                "device": "cpu", "eval_every": 0, "sample_every": 500, "checkpoint_every": mse_steps,
-               "keep_checkpoints": 100})
+               "keep_checkpoints": 100, **({"lr_d": args.lr_d} if args.lr_d else {})})
     data = load_dataset(config.data.__class__(**{**config.data.__dict__, "full_size": True}))
     features = domain_features(config.data, data)  # trained before the clock starts
     start = time.perf_counter()

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = train.add_argument_group("what to train")
     g.add_argument("--family", choices=list(families), help="GAN family (default: dcgan). " +
                    "; ".join(f"{n}: {c.description}" for n, c in families.items()))
-    g.add_argument("--dataset", choices=list(datasets), help="data set (default: faces). " +
+    g.add_argument("--dataset", choices=list(datasets), help="data set (default: faces; segan: speech). " +
                    "; ".join(f"{n}: {d}" for n, d in datasets.items()))
     g.add_argument("--data-root", metavar="DIR",
                    help="image folder (folder data set), paired folder (pairs: A/ and B/, or side-by-side "
@@ -69,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="paired data for pix2pix: each image's input made by this transform (edges: a line "
                         "drawing; grey: its luminance; blur; downscale: 4x smaller; relight, faces only: the "
                         "face lit from the other side)")
+    g.add_argument("--window", type=int, metavar="N",
+                   help="speech: samples per clip at 16 kHz, a power of two (default: 4,096; the SEGAN paper: 16,384)")
+    g.add_argument("--noise", metavar="KINDS", type=_names,
+                   help="speech: the noises mixed in, taking turns, comma-separated: white, pink, brown, hum, babble, "
+                        "folder (the WAVs of --noise-root) (default: babble,white)")
+    g.add_argument("--snr", metavar="DB", type=_numbers,
+                   help="speech: the signal-to-noise ratios in dB to mix at, one drawn per clip (default: 0,5,10,15)")
+    g.add_argument("--noise-root", metavar="DIR", help="speech: a folder of noise WAV files (--noise folder)")
     g.add_argument("--latent-dim", type=int, metavar="N", help="size of z (default: 100)")
     g.add_argument("--width", type=int, metavar="N",
                    help="base channels of the convolutional families (default: 32, fast on a CPU; DCGAN's "
@@ -237,11 +245,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 _DATA_ARGS = {"dataset": "dataset", "data_root": "root", "image_size": "image_size", "channels": "channels",
               "num_images": "num_images", "labels": "labels", "pair_from": "pair_from", "domains": "domains",
-              "attributes": "attributes_file"}
+              "attributes": "attributes_file", "window": "window", "noise": "noises", "snr": "snrs",
+              "noise_root": "noise_root"}
 _MODEL_ARGS = {"family": "family", "latent_dim": "latent_dim", "width": "width"}
 _TRAIN_ARGS = ("epochs", "max_steps", "max_minutes", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "seed",
                "device", "amp", "threads", "sample_every", "checkpoint_every", "eval_every", "eval_samples",
                "eval_features", "stop_after_no_improvement")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(value) for value in _names(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, e.g. 0,5,10, not '{text}'") from None
 
 
 def _given(args: argparse.Namespace, names) -> dict:
@@ -299,7 +319,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         model = ModelConfig(**{"width": family_class(family).start_width(), **given},
                             options=_parse_numbers(args.option, "--option", "n_critic=5"))
         defaults = family_class(model.family).train_defaults()
-        config = RunConfig().replace(data=_given(args, _DATA_ARGS), model=model,
+        data = {"dataset": family_class(family).default_dataset} | _given(args, _DATA_ARGS)
+        config = RunConfig().replace(data=data, model=model,
                                      train=defaults | _given(args, _TRAIN_ARGS))
         trainer = Trainer(config, out=args.out, report_interval_s=report_interval)
 

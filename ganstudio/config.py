@@ -41,8 +41,22 @@ class DataConfig:
     # Image folders: keep each image at its own size (super-resolution crops image_size patches from them);
     # the engine sets it for families that train on crops.
     full_size: bool = False
+    # Speech (SEGAN): examples of this many samples at 16 kHz (the paper: 16,384, about 1 s), the noises
+    # mixed into the clean speech (data/noise.py NOISES, or "folder" with noise_root) at these SNRs in dB.
+    window: int = 4096
+    noises: tuple[str, ...] = ("babble", "white")
+    snrs: tuple[float, ...] = (0.0, 5.0, 10.0, 15.0)
+    noise_root: str | None = None  # a folder of noise WAVs (the "folder" noise)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "noises", tuple(self.noises))
+        object.__setattr__(self, "snrs", tuple(float(s) for s in self.snrs))
+        if self.window < 1024 or self.window & (self.window - 1):
+            raise ConfigError(f"the audio window must be a power of two of at least 1,024 samples, not {self.window}")
+        if not self.noises or not self.snrs:
+            raise ConfigError("speech needs at least one noise and one SNR")
+        if "folder" in self.noises and self.noise_root is None:
+            raise ConfigError("the folder noise needs a folder of noise WAVs (--noise-root)")
         if self.image_size not in IMAGE_SIZES:
             raise ConfigError(f"image size must be one of {', '.join(map(str, IMAGE_SIZES))}, not {self.image_size}")
         if self.pair_from is not None and self.pair_from not in PAIR_TRANSFORMS:

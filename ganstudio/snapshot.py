@@ -18,7 +18,7 @@ from torch import nn
 
 from ganstudio.checkpoint import load_generator
 from ganstudio.config import RunConfig
-from ganstudio.data.base import LABEL, SOURCE
+from ganstudio.data.base import LABEL, NOISY, SOURCE
 from ganstudio.data.pairs import source_channels
 from ganstudio.images import to_uint8
 from ganstudio.models.base import TARGET, Family, Tensors, Z
@@ -104,6 +104,11 @@ class GeneratorSnapshot:
     def translates(self) -> bool:
         """Does the generator translate a source image (rather than draw from z)?"""
         return SOURCE in self.inputs
+
+    @property
+    def enhances(self) -> bool:
+        """Does the generator enhance noisy speech (SEGAN; ganstudio/enhance.py renders with it)?"""
+        return NOISY in self.inputs
 
     @property
     def source_channels(self) -> int:

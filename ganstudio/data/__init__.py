@@ -47,6 +47,6 @@ def load_dataset(cfg: DataConfig) -> ImageSet:
 
 
 # Sources register themselves on import.
-from ganstudio.data import faces, folder, paired_folder, torchvision_sets, unpaired_folder  # noqa: F401
+from ganstudio.data import faces, folder, paired_folder, speech, torchvision_sets, unpaired_folder  # noqa: F401
 
 __all__ = ["DataError", "ImageSet", "dataset_version", "list_datasets", "load_dataset", "register_dataset"]

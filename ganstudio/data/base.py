@@ -1,7 +1,7 @@
 """What every data source returns: uint8 images N×C×H×W plus optional labels, paired source images,
-two unpaired domains, binary attributes and factors. A batch is a dict of named tensors; the names
-(``IMAGE``, ``LABEL``, ``SOURCE``, ``DOMAIN_A``, ``DOMAIN_B``, ``ATTRIBUTES``) are how a data set says what
-it provides and a family says what it needs."""
+two unpaired domains, binary attributes, factors and speech. A batch is a dict of named tensors; the names
+(``IMAGE``, ``LABEL``, ``SOURCE``, ``DOMAIN_A``, ``DOMAIN_B``, ``ATTRIBUTES``, ``CLEAN``, ``NOISY``) are how a
+data set says what it provides and a family says what it needs."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ SOURCE = "source"  # (N, C', H, W): paired data's input image for each IMAGE (a 
 DOMAIN_A = "a"  # (N_a, C, H, W): one of two unpaired collections (CycleGAN's X: serious faces, horses)
 DOMAIN_B = "b"  # (N_b, C, H, W): the other (Y: smiling faces, zebras); any count, never matched with A
 ATTRIBUTES = "attributes"  # (N, K) float32 in {0, 1}: each image's binary attributes (StarGAN's domains)
+CLEAN = "clean"  # (N, 1, L) int16: clean speech, L samples at 16 kHz (SEGAN's targets)
+NOISY = "noisy"  # (N, 1, L) int16: the same speech with noise mixed in (SEGAN's inputs)
 UNPAIRED = (DOMAIN_A, DOMAIN_B)  # names that are collections of their own: each drawn in its own order
 
 
@@ -42,6 +44,8 @@ class ImageSet:
     attributes: (N, K) float32 in {0, 1}, or None; attribute_names: one name per column.
     photos: the N images at their own sizes (image folders read for super-resolution, which crops
         patches from them; ``images`` then holds each one's central image_size square), or None.
+    clean, noisy: (N, 1, L) int16 waveforms (speech: ``images`` then holds each clean clip's log spectrogram,
+        what the data look like), or None.
     """
 
     images: torch.Tensor
@@ -57,6 +61,8 @@ class ImageSet:
     attributes: torch.Tensor | None = None
     attribute_names: tuple[str, ...] = ()
     photos: Photos | None = None
+    clean: torch.Tensor | None = None
+    noisy: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
@@ -76,6 +82,10 @@ class ImageSet:
             raise ValueError("attributes must be (N, K) with one name per column")
         if self.photos is not None and len(self.photos) != len(self.images):
             raise ValueError("photos need one entry per image")
+        for name, clip in (("clean", self.clean), ("noisy", self.noisy)):
+            if clip is not None and (clip.dtype != torch.int16 or clip.ndim != 3 or len(clip) != len(self.images)):
+                raise ValueError(f"{name} speech must be int16 (N, 1, L) with one clip per image, got {clip.dtype} "
+                                 f"{tuple(clip.shape)}")
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -85,9 +95,10 @@ class ImageSet:
         return len(self.class_names)
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        """What this data set provides, by name: IMAGE always; LABEL, SOURCE, ATTRIBUTES and the two
-        unpaired domains (DOMAIN_A, DOMAIN_B: the images of each) when it has them."""
-        named = {IMAGE: self.images, LABEL: self.labels, SOURCE: self.sources, ATTRIBUTES: self.attributes}
+        """What this data set provides, by name: IMAGE always; LABEL, SOURCE, ATTRIBUTES, CLEAN, NOISY and the
+        two unpaired domains (DOMAIN_A, DOMAIN_B: the images of each) when it has them."""
+        named = {IMAGE: self.images, LABEL: self.labels, SOURCE: self.sources, ATTRIBUTES: self.attributes,
+                 CLEAN: self.clean, NOISY: self.noisy}
         if self.domains is not None:
             named |= {DOMAIN_A: self.images[self.domains == 0], DOMAIN_B: self.images[self.domains == 1]}
         return {name: tensor for name, tensor in named.items() if tensor is not None}
@@ -115,7 +126,8 @@ class ImageSet:
         return ImageSet(self.images[index], pick(self.labels), pick(self.sources), self.class_names,
                         {k: v[index.numpy()] for k, v in self.factors.items()}, self.warnings, self.name,
                         pick(self.domains), self.domain_names, pick(self.counterfactuals), pick(self.attributes),
-                        self.attribute_names, None if self.photos is None else self.photos.subset(index))
+                        self.attribute_names, None if self.photos is None else self.photos.subset(index),
+                        pick(self.clean), pick(self.noisy))
 
 
 def resize_images(images: torch.Tensor, size: int, channels: int) -> torch.Tensor:

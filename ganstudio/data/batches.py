@@ -13,9 +13,13 @@ GPU_RESIDENT_SHARE = 0.4
 
 def as_model_input(tensors: dict[str, torch.Tensor], memory_format=torch.contiguous_format) -> dict[str, torch.Tensor]:
     """Named data tensors as a family reads them: uint8 images -> float32 in [-1, 1] (in
-    ``memory_format``); class indices unchanged."""
-    return {name: t.float().div_(127.5).sub_(1.0).contiguous(memory_format=memory_format)
-            if t.dtype == torch.uint8 else t for name, t in tensors.items()}
+    ``memory_format``), int16 waveforms -> float32 in [-1, 1); class indices unchanged."""
+    def convert(t: torch.Tensor) -> torch.Tensor:
+        if t.dtype == torch.uint8:
+            return t.float().div_(127.5).sub_(1.0).contiguous(memory_format=memory_format)
+        return t.float().div_(32768.0) if t.dtype == torch.int16 else t
+
+    return {name: convert(t) for name, t in tensors.items()}
 
 
 class DeviceBatches:

@@ -60,9 +60,10 @@ class QualityEvaluator:
         try:
             torch.set_num_threads(1)  # one core; the training thread keeps its own count
             data_config, data, kind, seed = self._setup_args
-            self.features, self.note = feature_network(kind, data_config, data, check=self._check)
-            order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 2))[:self.samples]
-            self._real = _hwc(data.images[order])
+            if data.clean is None:  # speech is measured against its clean clips, without features
+                self.features, self.note = feature_network(kind, data_config, data, check=self._check)
+                order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed + 2))[:self.samples]
+                self._real = _hwc(data.images[order])
         except BaseException as e:  # noqa: BLE001  raised by wait_ready() and the next collect()
             self._prepare_error = self._result = e
             self._finished.set()

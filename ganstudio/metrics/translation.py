@@ -72,10 +72,14 @@ def translation_quality(snapshot: GeneratorSnapshot, sources: np.ndarray, target
 def held_out_quality(snapshot: GeneratorSnapshot, held: ImageSet, features: FeatureNetwork, samples: int,
                      check: Callable[[], None] = lambda: None) -> dict[str, float]:
     """The quality record of a translating family on the data it held out: pairs (pix2pix), two domains
-    (CycleGAN, DiscoGAN), attributes (StarGAN) or high-resolution patches (SRGAN); up to ``samples`` items."""
+    (CycleGAN, DiscoGAN), attributes (StarGAN), high-resolution patches (SRGAN) or speech (SEGAN); up to
+    ``samples`` items."""
     from ganstudio.metrics.domains import attribute_quality, unpaired_quality
+    from ganstudio.metrics.speech import speech_quality
     from ganstudio.metrics.superres import super_resolution_quality
 
+    if snapshot.enhances:
+        return speech_quality(snapshot, held, samples, check)
     if snapshot.scale > 1:
         return super_resolution_quality(snapshot, held, features, samples, check)
     if held.domains is not None and snapshot.takes_target:

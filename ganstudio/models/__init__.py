@@ -42,6 +42,6 @@ def build_family(data: DataConfig, model: ModelConfig, train: TrainConfig, devic
 
 
 # Families register on import; this order is the order the app and CLI list them in.
-from ganstudio.models import gan, dcgan, wgan, cgan, ebgan, began, vae, pix2pix, cyclegan, discogan, stargan, srgan  # noqa: E402,F401,I001
+from ganstudio.models import gan, dcgan, wgan, cgan, ebgan, began, vae, pix2pix, cyclegan, discogan, stargan, srgan, segan  # noqa: E402,F401,I001
 
 __all__ = ["Family", "FamilyOption", "MetricInfo", "build_family", "family_class", "list_families", "register_family"]

@@ -81,6 +81,7 @@ class Family(ABC):
     # Trains on random square crops of the data's images at their own sizes (super-resolution), not on
     # the images resized to image_size (data/photos.py).
     trains_on_crops: ClassVar[bool] = False
+    default_dataset: ClassVar[str] = "faces"  # the built-in data it trains on when none is chosen
 
     def __init__(self, data: DataConfig, model: ModelConfig, train: TrainConfig, device: torch.device | str):
         self.data_cfg, self.model_cfg, self.train_cfg = data, model, train
@@ -308,6 +309,11 @@ class Family(ABC):
         """z families: images (N, C, H, W) in [-1, 1] on the CPU for z (N, latent_dim) (and labels (N,)
         for conditional ones)."""
         return self.render({Z: z} if labels is None else {Z: z, LABEL: labels})
+
+    def pictures(self, outputs: torch.Tensor) -> torch.Tensor:
+        """The rendered outputs as images (N, C, H, W) in [-1, 1]: themselves, or pictures of them (speech:
+        spectrograms)."""
+        return outputs
 
     def sample_tiles(self, inputs: Tensors, outputs: torch.Tensor) -> tuple[torch.Tensor, int]:
         """The sample grid's tiles (M, C, H, W) in [-1, 1], row-major, and its number of columns:

@@ -30,10 +30,26 @@ class NoiseDropout(nn.Module):
         return x * keep.to(x.dtype) / (1 - self.p)
 
 
+class LatentNoise(nn.Module):
+    """features (N, C, ...) -> (N, C + channels, ...): z ~ N(0, I) of the features' other dimensions
+    concatenated on (SEGAN's z at the bottleneck), drawn from ``generator`` while it is set, as above."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (x.shape[0], self.channels, *x.shape[2:])
+        z = torch.randn(shape, generator=self.generator, device=x.device, dtype=x.dtype)
+        return torch.cat([x, z], dim=1)
+
+
 @contextlib.contextmanager
 def seeded_noise(module: nn.Module, seed: int):
-    """Within the block, ``module``'s NoiseDropout layers draw from a private generator seeded ``seed``."""
-    layers = [m for m in module.modules() if isinstance(m, NoiseDropout)]
+    """Within the block, ``module``'s noise layers (NoiseDropout, LatentNoise) draw from a private generator
+    seeded ``seed``."""
+    layers = [m for m in module.modules() if isinstance(m, (NoiseDropout, LatentNoise))]
     device = next(module.parameters()).device
     generator = torch.Generator(device).manual_seed(seed)
     for layer in layers:

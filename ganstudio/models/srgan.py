@@ -143,6 +143,8 @@ class SRGAN(TwoNetworkFamily):
         FamilyOption("content", "Content loss", 1, 0, 1,
                      "the GAN phase's content loss: 1 features (VGG19 when available, else the domain "
                      "network; the paper's), 0 the pixel MSE", integer=True),
+        FamilyOption("adversarial", "Adversarial weight", ADVERSARIAL_WEIGHT, 0.0, 1.0,
+                     "weight of the adversarial loss beside the content loss in the GAN phase (the paper: 0.001)"),
         FamilyOption("blocks", "Residual blocks", 0, 0, 32, "G's residual blocks; 0: 6 (the paper: 16)",
                      integer=True),
         FamilyOption("residual", "Learn the residual", 1, 0, 1,
@@ -252,7 +254,7 @@ class SRGAN(TwoNetworkFamily):
         with self.autocast():
             loss_adv = _bce(self.D(sr), 1.0)
         content = self._content(sr, hr, mse, step)
-        (content + ADVERSARIAL_WEIGHT * loss_adv).backward()
+        (content + self.settings["adversarial"] * loss_adv).backward()
         self.opt_g.step()
         return {"mse": mse.detach(), "content": content.detach(), "loss_d": loss_d.detach(),
                 "loss_g_adv": loss_adv.detach(), "d_real": torch.sigmoid(real_logits.detach().float()).mean(),

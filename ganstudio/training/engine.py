@@ -489,7 +489,8 @@ class _LoopState:
         epoch = round(record["step"] / self.batches.steps_per_epoch, 4)
         self.run_folder.append_metrics({"epoch": epoch, **record})
         values = {k: v for k, v in record.items() if k not in ("step", "eval_seconds")}
-        report = QualityReport(record["step"], values, self.evaluator.features.description, record["eval_seconds"])
+        features = self.evaluator.features.description if self.evaluator.features else "the clean speech"
+        report = QualityReport(record["step"], values, features, record["eval_seconds"])
         self.notify("on_quality", report)
         fid = next((v for k, v in values.items() if k.startswith("fid_")), None)
         if fid is not None:
@@ -514,7 +515,8 @@ class _LoopState:
         tiles, columns = self.family.sample_tiles(self.fixed, outputs)
         path = self.run_folder.sample_path(self.step)
         save_png(image_grid(to_uint8(tiles), columns=columns), path)
-        report = SamplesReport(self.step, to_uint8(outputs), path, self._track_sefa())
+        sounds = outputs[:, 0].numpy() if outputs.ndim == 3 else None
+        report = SamplesReport(self.step, to_uint8(self.family.pictures(outputs)), path, self._track_sefa(), sounds)
         self.notify("on_samples", report)
         for warning in self.health.observe_samples(report):
             self.notify("on_warning", warning)

@@ -1,0 +1,220 @@
+"""Speech enhancement with a GAN on the raw waveform: SEGAN (Pascual et al., arXiv 1703.09452).
+
+- **G** (figure 2): an encoder of 1-D convolutions (kernel 31, stride 2, PReLU) down to L/2^k samples,
+  z ~ N(0, I) of the same shape concatenated to the thought vector, and a mirrored decoder of transposed
+  convolutions whose inputs also take the homologous encoder layer's output (skip connections), ending
+  in tanh. The paper's encoder widths are 16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 1024 for 16,384
+  samples down to 8; here ``width`` scales that list (the paper: 16) and a window of 2^n samples takes its
+  first n − 3 layers, so the bottleneck always has 8 samples.
+- **D**: the encoder's layout on the (noisy, clean-or-enhanced) pair as two channels, LeakyReLU 0.3, a
+  1×1 convolution to one channel and a dense layer to one score.
+- **Objective** (eq. 6-7): least-squares GAN, D: ½(D(x, x̃) − 1)² + ½D(G(z, x̃), x̃)²; G: ½(D(G(z, x̃), x̃) − 1)²
+  + λ‖G(z, x̃) − x‖₁ with λ = 100. RMSprop at 2e-4 (the paper). Waveforms are pre-emphasised by 0.95 on the
+  way in and de-emphasised on the way out (section 4), so both networks see the flattened spectrum.
+
+Departs from the paper, for the CPU: batches of 32 (the paper: 400), windows of 4,096 samples (16,384
+one option away: ``--window 16384``), ``width`` 8 (16: the paper); D normalises with batch norm rather than
+the paper's virtual batch norm (which runs a fixed reference batch through D at every step).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganstudio.audio import de_emphasis, pre_emphasis, spectrogram_images
+from ganstudio.data.base import CLEAN, NOISY, DataError
+from ganstudio.models import register_family
+from ganstudio.models.base import Family, FamilyOption, MetricInfo, Tensors
+from ganstudio.models.noise import LatentNoise, seeded_noise
+
+ENCODER_WIDTHS = (1, 2, 2, 4, 4, 8, 8, 16, 16, 32, 64)  # × width: the paper's at width 16
+KERNEL = 31
+BOTTLENECK = 8  # samples at the thought vector
+MIN_CLIPS = 10
+GRID_CLIPS = 4
+
+
+def encoder_widths(window: int, width: int) -> list[int]:
+    """The encoder's channel counts for a window of 2^n samples: the paper's first n − 3, scaled."""
+    layers = round(math.log2(window // BOTTLENECK))
+    if layers > len(ENCODER_WIDTHS):
+        raise DataError(f"SEGAN's encoder reaches windows of up to {BOTTLENECK << len(ENCODER_WIDTHS):,} samples")
+    return [width * w for w in ENCODER_WIDTHS[:layers]]
+
+
+def _down(c_in: int, c_out: int) -> nn.Conv1d:
+    return nn.Conv1d(c_in, c_out, KERNEL, stride=2, padding=KERNEL // 2)
+
+
+class SEGANGenerator(nn.Module):
+    """noisy (N, 1, L) pre-emphasised -> enhanced (N, 1, L) pre-emphasised, in (-1, 1); z drawn inside
+    (``LatentNoise``: seed it with ``seeded_noise`` for repeatable outputs)."""
+
+    def __init__(self, widths: list[int]):
+        super().__init__()
+        ins = [1, *widths[:-1]]
+        self.encoder = nn.ModuleList(nn.Sequential(_down(a, b), nn.PReLU(b)) for a, b in zip(ins, widths))
+        self.z = LatentNoise(widths[-1])
+        # Decoder layer i undoes encoder layer i (from the last): input its features (+ z, or + the skip).
+        self.decoder = nn.ModuleList()
+        for i, (c_out, c_skip) in enumerate(zip(reversed(ins), reversed(widths))):
+            c_in = 2 * c_skip
+            up = nn.ConvTranspose1d(c_in, c_out, KERNEL, stride=2, padding=KERNEL // 2, output_padding=1)
+            last = i == len(widths) - 1
+            self.decoder.append(nn.Sequential(up, nn.Tanh() if last else nn.PReLU(c_out)))
+
+    def forward(self, noisy: torch.Tensor) -> torch.Tensor:
+        skips = []
+        h = noisy
+        for layer in self.encoder:
+            h = layer(h)
+            skips.append(h)
+        h = self.z(skips.pop())
+        for layer in self.decoder:
+            h = layer(h)
+            if skips:
+                h = torch.cat([h, skips.pop()], dim=1)
+        return h
+
+
+class SEGANDiscriminator(nn.Module):
+    """(noisy, clean-or-enhanced) (N, 1, L) each -> least-squares scores (N,)."""
+
+    def __init__(self, widths: list[int], window: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for a, b in zip([2, *widths[:-1]], widths):
+            layers += [_down(a, b), nn.BatchNorm1d(b), nn.LeakyReLU(0.3, True)]
+        self.features = nn.Sequential(*layers)
+        self.squeeze = nn.Conv1d(widths[-1], 1, 1)
+        self.score = nn.Linear(window >> len(widths), 1)
+
+    def forward(self, noisy: torch.Tensor, speech: torch.Tensor) -> torch.Tensor:
+        h = F.leaky_relu(self.squeeze(self.features(torch.cat([noisy, speech], dim=1))), 0.3)
+        return self.score(h.flatten(1)).flatten()
+
+
+@register_family("segan")
+class SEGAN(Family):
+    description = "speech enhancement (SEGAN): removes noise from speech, on the raw waveform"
+    needs = frozenset({CLEAN, NOISY})
+    generator_inputs = (NOISY,)
+    image_sizes = (28, 32, 64, 128)  # of the spectrogram pictures only
+    default_dataset = "speech"
+    metrics = (
+        MetricInfo("l1", "‖G(z, x̃) − x‖₁", "G's L1 to the clean speech (pre-emphasised)"),
+        MetricInfo("loss_d", "D loss", "least-squares losses"),
+        MetricInfo("loss_g_adv", "G adversarial", "least-squares losses"),
+        MetricInfo("d_real", "D(noisy, clean)", "discriminator scores"),
+        MetricInfo("d_fake", "D(noisy, enhanced)", "discriminator scores"),
+    )
+    options = (
+        FamilyOption("l1_weight", "L1 weight λ", 100.0, 0.0, 10_000.0, "weight of the L1 to the clean speech "
+                     "(the paper: 100)"),
+    )
+    train_overrides = {"batch_size": 32, "lr_g": 2e-4, "lr_d": 2e-4}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.window = self.data_cfg.window
+        widths = encoder_widths(self.window, self.width)
+        self.G = self.place(SEGANGenerator(widths))
+        self.D = self.place(SEGANDiscriminator(widths, self.window))
+        t = self.train_cfg
+        self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=t.lr_g)
+        self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=t.lr_d)
+
+    @classmethod
+    def missing_data(cls, provided):
+        if cls.needs - set(provided):
+            return ("segan needs speech: the built-in synthesised speech (--dataset speech), a folder of WAVs "
+                    "(--dataset speech-folder) or noisy/ and clean/ folders (--dataset speech-pairs)")
+        return None
+
+    @classmethod
+    def held_out_size(cls, data_size: int, num_samples: int) -> int:
+        """A tenth of the clips (at least 4, or a fifth of a small set; at most 500)."""
+        if data_size < MIN_CLIPS:
+            raise DataError(f"segan needs at least {MIN_CLIPS} clips of speech (some are held out), not {data_size}")
+        return min(max(min(GRID_CLIPS, data_size // 5), data_size // 10), 500)
+
+    @classmethod
+    def start_width(cls) -> None:
+        return None
+
+    def default_width(self) -> int:
+        return 8
+
+    def architecture(self) -> dict[str, object]:
+        return {**super().architecture(), "latent_dim": None, "window": self.window}
+
+    @property
+    def generator(self) -> nn.Module:
+        return self.G
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.G, "discriminator": self.D}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"generator": self.opt_g, "discriminator": self.opt_d}
+
+    def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
+        noisy, clean = pre_emphasis(batch[NOISY]), pre_emphasis(batch[CLEAN])
+        with self.autocast():
+            enhanced = self.G(noisy)
+
+        self.D.requires_grad_(True)
+        self.opt_d.zero_grad(set_to_none=True)
+        with self.autocast():
+            real, fake = self.D(noisy, clean).float(), self.D(noisy, enhanced.detach()).float()
+        loss_d = 0.5 * (real - 1).square().mean() + 0.5 * fake.square().mean()
+        loss_d.backward()
+        self.opt_d.step()
+
+        self.D.requires_grad_(False)
+        self.opt_g.zero_grad(set_to_none=True)
+        with self.autocast():
+            fooled = self.D(noisy, enhanced).float()
+        loss_adv = 0.5 * (fooled - 1).square().mean()
+        l1 = (enhanced.float() - clean).abs().mean()
+        (loss_adv + self.settings["l1_weight"] * l1).backward()
+        self.opt_g.step()
+        return {"l1": l1.detach(), "loss_d": loss_d.detach(), "loss_g_adv": loss_adv.detach(),
+                "d_real": real.detach().mean(), "d_fake": fake.detach().mean()}
+
+    # -- fixed inputs, rendering, the grid --------------------------------------------------------
+
+    def fixed_inputs(self, num_samples, generator, held_out):
+        """The first held-out clips (up to 4): noisy and clean, waveforms in [-1, 1)."""
+        count = min(GRID_CLIPS, len(held_out[NOISY]))
+        return {NOISY: held_out[NOISY][:count].clone(), CLEAN: held_out[CLEAN][:count].clone()}
+
+    def fixed_inputs_from_z(self, z):
+        raise NotImplementedError("segan's z is drawn inside its generator")
+
+    @contextlib.contextmanager
+    def rendering(self):
+        """Eval mode, z from a private generator with seed 0 (the same outputs for the same inputs)."""
+        with super().rendering(), seeded_noise(self.G, 0):
+            yield
+
+    @torch.no_grad()
+    def render(self, inputs: Tensors, batch_size: int = 64) -> torch.Tensor:
+        """Enhanced waveforms (N, 1, L) in [-1, 1] for noisy ones (N, 1, L): pre-emphasis, G, de-emphasis."""
+        emphasised = {NOISY: pre_emphasis(inputs[NOISY].float())}
+        return de_emphasis(super().render(emphasised, batch_size)).clamp(-1, 1)
+
+    def pictures(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Waveforms (N, 1, L) -> their log spectrograms (N, C, S, S) in [-1, 1]."""
+        channels, size, _ = self.image_shape
+        return spectrogram_images(outputs.float(), size, channels).float() / 127.5 - 1
+
+    def sample_tiles(self, inputs, outputs):
+        """Log spectrograms, a row per clip: noisy | enhanced | clean."""
+        clips = torch.stack([inputs[NOISY].float(), outputs, inputs[CLEAN].float()], dim=1).flatten(0, 1)
+        return self.pictures(clips), 3

@@ -7,6 +7,7 @@
     ganstudio traverse runs/<run> --direction dirs.json:0 --seed 3 -o strip.png
     ganstudio eval runs/<run> [--features inception]
     ganstudio upscale runs/<srgan run> photo.jpg -o photo_x4.png [--alpha 0.5]   # or a folder -> a folder
+    ganstudio enhance runs/<segan run> noisy.wav -o enhanced.wav                  # or a folder -> a folder
 """
 
 from __future__ import annotations
@@ -216,6 +217,17 @@ def build_parser() -> argparse.ArgumentParser:
                               "invented detail) (default: 1)")
     upscale.add_argument("--tile", type=int, default=128, metavar="N",
                          help="input pixels per tile side; smaller needs less memory (default: 128)")
+    enhance = sub.add_parser("enhance", help="remove noise from speech with a speech-enhancement run (SEGAN)",
+                             description="Enhance a WAV file, or every WAV under a folder, with a SEGAN run. "
+                                         "Files of any length, channels, bit depth and rate are read as 16 kHz "
+                                         "mono and enhanced in half-overlapping windows; outputs are 16-bit "
+                                         "16 kHz mono WAV.")
+    enhance.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    enhance.add_argument("input", help="a WAV file, or a folder of them (sub-folders included)")
+    enhance.add_argument("-o", "--output", required=True, metavar="OUT",
+                         help="OUT.wav (or a folder) for one input; a folder for a folder (same relative paths)")
+    enhance.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
+    enhance.add_argument("--seed", type=int, default=0, help="the seed of G's z (default: 0)")
     project = sub.add_parser("project", help="find the z of a real image (GAN inversion) and edit it",
                              description="Project a real image into a z-model's latent space (the image is "
                                          "centre-cropped and resized like the training data), write its z as "
@@ -730,6 +742,29 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enhance(args: argparse.Namespace) -> int:
+    from ganstudio.enhance import enhance_files
+    from ganstudio.snapshot import GeneratorSnapshot
+
+    source, out = Path(args.input), Path(args.output)
+    if not source.exists():
+        raise UserError(f"{source} does not exist")
+    if source.is_dir() and out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file; a folder of inputs needs an output folder")
+    if not source.is_dir():
+        if args.output.endswith(("/", "\\")) or out.is_dir():
+            out = out / f"{source.stem}.wav"
+        elif out.suffix.lower() != ".wav":
+            raise UserError(f"enhanced speech is written as WAV: give an output ending in .wav, not '{out}'")
+    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    if not snapshot.enhances:
+        raise UserError(f"{snapshot.source} is a {snapshot.config.model.family} model, which makes images; "
+                        "'enhance' needs a speech-enhancement run (segan)")
+    written = enhance_files(snapshot, source, out, args.seed, report=lambda line: print(line, flush=True))
+    print(f"Enhanced {written} file{'s' if written != 1 else ''} with {snapshot.source} into {out}")
+    return 0
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     import json
 
@@ -801,7 +836,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": cmd_train, "sample": cmd_sample, "directions": cmd_directions, "traverse": cmd_traverse,
-               "eval": cmd_eval, "translate": cmd_translate, "upscale": cmd_upscale, "project": cmd_project,
+               "eval": cmd_eval, "translate": cmd_translate, "upscale": cmd_upscale, "enhance": cmd_enhance, "project": cmd_project,
                "gui": cmd_gui,
                None: cmd_gui}[args.command]
     try:

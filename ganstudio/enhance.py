@@ -1,10 +1,10 @@
 """Enhancing speech of any length with a speech-enhancement generator (SEGAN), window by window.
 
-The generator reads windows of the length it was trained on. A longer clip is pre-emphasised whole, cut
-into windows that overlap by half (the SEGAN authors' test-time procedure also slides half a window),
-each window is enhanced, and the results are overlap-added under a periodic Hann window — the weights of
-two neighbours sum to one at every sample, so each join is a crossfade between two estimates of the same
-stretch, never a jump — then de-emphasised whole. :func:`enhance_files` does it for WAV files and folders
+The generator maps windows of the length it was trained on (waveform to waveform; SEGAN's pre- and
+de-emphasis are inside it). A longer clip is cut into windows that overlap by half, each window is
+enhanced, and the results are overlap-added under a periodic Hann window — the weights of two neighbours
+sum to one at every sample, so each join is a crossfade between two estimates of the same stretch, never
+a jump. :func:`enhance_files` does it for WAV files and folders
 (the CLI's ``ganstudio enhance``)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganstudio.audio import de_emphasis, pre_emphasis, read_wav, write_wav
+from ganstudio.audio import read_wav, write_wav
 from ganstudio.data.base import NOISY
 from ganstudio.errors import DataError
 from ganstudio.models.noise import seeded_noise
@@ -33,10 +33,9 @@ def window_length(snapshot: GeneratorSnapshot) -> int:
 @torch.no_grad()
 def enhance_clips(snapshot: GeneratorSnapshot, noisy: np.ndarray, seed: int = 0) -> np.ndarray:
     """(N, L) float noisy clips of the model's window -> (N, L) float32 enhanced; z from ``seed``."""
-    x = pre_emphasis(torch.from_numpy(np.asarray(noisy, np.float32)))[:, None]
+    x = torch.from_numpy(np.asarray(noisy, np.float32))[:, None]
     with seeded_noise(snapshot.generator, seed):
-        out = torch.cat([snapshot.generator(chunk).float() for chunk in x.split(BATCH)])
-    return de_emphasis(out[:, 0]).clamp(-1, 1).numpy()
+        return torch.cat([snapshot.generator(chunk).float() for chunk in x.split(BATCH)])[:, 0].numpy()
 
 
 def window_starts(length: int, window: int) -> list[int]:
@@ -54,7 +53,7 @@ def enhance(snapshot: GeneratorSnapshot, samples: np.ndarray, seed: int = 0,
     before each (it may raise to cancel). z from ``seed``."""
     window = window_length(snapshot)
     hop = window // 2
-    x = pre_emphasis(torch.from_numpy(np.asarray(samples, np.float32)))
+    x = torch.from_numpy(np.asarray(samples, np.float32))
     length = len(x)
     starts = window_starts(length, window)
     padded = torch.nn.functional.pad(x, (hop, starts[-1] + window - hop - length))
@@ -71,7 +70,7 @@ def enhance(snapshot: GeneratorSnapshot, samples: np.ndarray, seed: int = 0,
                 out[s: s + window] += piece
             done += len(chunk)
             progress(done, len(frames))
-    return de_emphasis(out[hop: hop + length]).clamp(-1, 1).numpy()
+    return out[hop: hop + length].clamp(-1, 1).numpy()
 
 
 def enhance_file(snapshot: GeneratorSnapshot, source: Path, target: Path, seed: int = 0,
@@ -91,7 +90,7 @@ def enhance_files(snapshot: GeneratorSnapshot, source: Path, target: Path, seed:
         if not pairs:
             raise DataError(f"no WAV files in {source}")
     else:
-        pairs = [(source, target if target.suffix.lower() == ".wav" else target / source.name)]
+        pairs = [(source, target)]
     written = 0
     for src, dst in pairs:
         try:

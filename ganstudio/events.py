@@ -39,7 +39,8 @@ class SamplesReport:
     images: np.ndarray = field(repr=False)  # (N, H, W, C) uint8, generated from the run's fixed z
     path: Path | None = None  # the grid PNG in the run folder
     sefa: dict[str, float] = field(default_factory=dict)  # SefaTracker's record at this step, if any
-    sounds: np.ndarray | None = field(default=None, repr=False)  # (N, L) float32 waveforms (audio families)
+    # Audio families: named (N, L) float32 waveforms at 16 kHz, e.g. {"noisy", "enhanced", "clean"}; else None.
+    sounds: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

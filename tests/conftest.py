@@ -19,7 +19,8 @@ def _private_cache(tmp_path_factory):
 def data_for(family: str, size: int = 28) -> dict:
     """Data settings a family can train on, at its smallest size when ``size`` is not one of its sizes:
     faces paired with their edges for pix2pix, faces as serious | smiling for the two-domain families,
-    faces (with their attributes) for the rest."""
+    a small built-in speech set in short windows for speech enhancement, faces (with their attributes) for
+    the rest."""
     from ganstudio.models import family_class
 
     cls = family_class(family)
@@ -28,6 +29,8 @@ def data_for(family: str, size: int = 28) -> dict:
         return {"pair_from": "edges", "image_size": size}
     if "a" in cls.needs:
         return {"domains": "smile", "image_size": size}
+    if "clean" in cls.needs:
+        return {"dataset": "speech", "window": 1024, "image_size": size}
     return {"image_size": size}
 
 

@@ -1,7 +1,7 @@
 """Noises to bury speech in, and mixing at a signal-to-noise ratio.
 
 white, pink (1/f power), brown (1/f²), hum (mains at 50 or 60 Hz with harmonics, slowly wavering) and
-babble (3-6 other synthesised speakers talking at once); a folder of noise WAVs adds recorded ones."""
+babble (8-16 other synthesised speakers talking at once); a folder of noise WAVs adds recorded ones."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from ganstudio.data.voices import utterance
 
 NOISES = ("white", "pink", "brown", "hum", "babble")
 SNRS_DB = (0.0, 5.0, 10.0, 15.0)  # SEGAN section 4 (the test set: 2.5, 7.5, 12.5, 17.5)
+# Babble is a crowd (NOISEX-92's: a canteen of ~100 people); with three to six talkers it is competing speech,
+# which asks for separating voices rather than removing noise.
+BABBLE_TALKERS = (8, 16)
 
 
 def make_noise(kind: str, length: int, rng: np.random.Generator) -> np.ndarray:
@@ -31,7 +34,8 @@ def make_noise(kind: str, length: int, rng: np.random.Generator) -> np.ndarray:
         x = sum(rng.uniform(0.2, 1) / k * np.sin(k * phase + rng.uniform(0, 2 * np.pi)) for k in range(1, 8))
         x = x + 0.05 * rng.standard_normal(length)
     elif kind == "babble":
-        x = sum(utterance(length, rng).astype(np.float64) for _ in range(rng.integers(3, 7)))
+        talkers = rng.integers(BABBLE_TALKERS[0], BABBLE_TALKERS[1] + 1)
+        x = sum(utterance(length, rng).astype(np.float64) for _ in range(talkers))
     else:
         raise ValueError(f"unknown noise '{kind}'; choose one of {', '.join(NOISES)}")
     return x / max(float(np.sqrt(np.mean(x**2))), 1e-12)

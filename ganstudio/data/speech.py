@@ -25,7 +25,7 @@ from ganstudio.data.cache import cache_key, load_arrays, save_arrays
 from ganstudio.data.noise import NOISES, make_noise, mix_at_snr
 from ganstudio.data.voices import utterance
 
-SYNTH_VERSION = 1  # bump whenever the synthesis changes: cached speech is then made again
+SYNTH_VERSION = 3  # bump whenever the synthesis changes: cached speech is then made again
 DEFAULT_CLIPS = 2000
 SILENCE_RMS = 10 ** (-60 / 20)  # windows quieter than -60 dBFS carry no speech to enhance
 NAMED = 5  # files named in a warning before "and N more"
@@ -41,7 +41,7 @@ def load_speech(cfg: DataConfig) -> ImageSet:
     arrays = None if "folder" in cfg.noises else load_arrays("speech", key)
     if arrays is None or set(arrays) != {"clean", "noisy", "snr", "noise"} or arrays["clean"].shape != (n, cfg.window):
         rng = np.random.default_rng(cfg.seed)
-        clean = np.stack([utterance(cfg.window, rng) for _ in range(n)])
+        clean = np.stack([_speaking(cfg.window, rng) for _ in range(n)])
         arrays = _mixed(clean, cfg, rng)
         if "folder" not in cfg.noises:
             save_arrays("speech", key, arrays)
@@ -113,6 +113,16 @@ def speech_set(arrays: dict[str, np.ndarray], cfg: DataConfig, name: str, notes:
     return ImageSet(images, factors=factors, warnings=warnings, name=name, clean=clean, noisy=noisy)
 
 
+def _speaking(window: int, rng: np.random.Generator) -> np.ndarray:
+    """A window of synthesised speech in which someone speaks: cut at random from a longer utterance (at
+    least 1 s) among the stretches with at least a third of the loudest one's RMS."""
+    speech = utterance(max(window, 16_000), rng)
+    starts = np.arange(0, len(speech) - window + 1, window // 4)
+    rms = np.array([np.sqrt(np.mean(speech[s:s + window] ** 2)) for s in starts])
+    start = rng.choice(starts[rms >= rms.max() / 3])
+    return speech[start:start + window]
+
+
 def _mixed(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Each clean clip (N, L) mixed with a noise (taking turns through cfg.noises) at an SNR drawn from
     cfg.snrs; the clips scaled with their mixes where a mix would clip."""
@@ -138,11 +148,15 @@ def _noise_recordings(cfg: DataConfig) -> np.ndarray:
     return sound
 
 
-def _segment(sound: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
-    """A random stretch of ``length`` samples of a recording (looped when shorter)."""
-    reps = -(-length // len(sound)) + 1
-    start = rng.integers(len(sound))
-    return np.tile(sound, reps)[start: start + length].astype(np.float64)
+def _segment(sound: np.ndarray, length: int, rng: np.random.Generator, tries: int = 20) -> np.ndarray:
+    """A random audible stretch of ``length`` samples of a recording (looped when shorter)."""
+    looped = np.tile(sound, -(-length // len(sound)) + 1)
+    for _ in range(tries):
+        start = rng.integers(len(sound))
+        piece = looped[start: start + length].astype(np.float64)
+        if np.sqrt(np.mean(piece**2)) >= SILENCE_RMS:
+            break
+    return piece
 
 
 def _check_noises(cfg: DataConfig) -> None:

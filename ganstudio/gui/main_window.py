@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganstudio.audio import spectrogram_images
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
+from ganstudio.data.base import NOISY
 from ganstudio.errors import UserError
 from ganstudio.events import (
     CheckpointSaved,
@@ -43,6 +45,7 @@ from ganstudio.gui.widgets.quality_panel import QualityPanel
 from ganstudio.gui.widgets.rollback_dialog import RollbackDialog
 from ganstudio.gui.widgets.sample_panel import SamplePanel
 from ganstudio.gui.widgets.setup_form import SetupForm
+from ganstudio.gui.widgets.speech_samples import held_out_sounds
 from ganstudio.gui.widgets.warnings_panel import WarningsPanel
 from ganstudio.images import image_grid, read_png, save_gif, save_png
 from ganstudio.models import family_class
@@ -68,9 +71,13 @@ def branch_label(record: dict) -> str | None:
 
 def preview_grid(data_config) -> np.ndarray:
     """Up to 16 real images of a data set as one 2-row grid; paired data: 8 inputs above their images;
-    two domains: 8 of A above 8 of B (runs in a worker thread)."""
+    two domains: 8 of A above 8 of B; speech: the spectrograms of 8 noisy clips above their clean ones
+    (runs in a worker thread)."""
     data = load_dataset(data_config)
     images = data.images[:16]
+    if data.noisy is not None:
+        noisy = spectrogram_images(data.noisy[:8].float() / 32768, data_config.image_size, data_config.channels)
+        return image_grid(torch.cat([noisy, images[:8]]).permute(0, 2, 3, 1).numpy(), columns=8, padding=1)
     if data.domains is not None:  # two unpaired domains: A's above B's
         images = torch.cat([data.images[data.domains == 0][:8], data.images[data.domains == 1][:8]])
     if data.sources is not None:
@@ -205,6 +212,7 @@ class MainWindow(QMainWindow):
         c.running_changed.connect(self.explore.set_training)
         self.explore.snapshot_requested.connect(c.request_snapshot)
         self.explore.message.connect(self._show_status)
+        self.samples.message.connect(self._show_status)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.plots.step_clicked.connect(self.samples.timeline.seek_to_step)
         self.setup.preview_requested.connect(self._load_preview)
@@ -378,7 +386,7 @@ class MainWindow(QMainWindow):
         self.samples.clear()
         self.samples.show_family(family_class(config.model.family), config)
         self.plots.set_metrics(family_class(config.model.family).metrics)
-        self.quality.clear()
+        self.quality.clear(speech=family_class(config.model.family).takes(NOISY))
         self._mark_phases(config)
         self.explore.set_sefa_history([])
         self.progress.reset()
@@ -419,6 +427,8 @@ class MainWindow(QMainWindow):
     def _on_samples(self, event: SamplesReport) -> None:
         if event.path is not None:
             self.samples.timeline.add_frame(event.step, event.path)
+        if event.sounds:
+            self.samples.show_sounds(event.step, event.sounds)
         self.explore.add_sefa(event.step, event.sefa)
         if self.tabs.currentWidget() is self.explore and self.explore.snapshot is None:
             self.controller.request_snapshot()
@@ -436,7 +446,15 @@ class MainWindow(QMainWindow):
             self.controller.request_snapshot()
 
     def _explore_checkpoint(self, path: Path) -> None:
-        self.tasks.run(lambda: GeneratorSnapshot.from_checkpoint(path), self.explore.set_snapshot, self._show_status)
+        self.tasks.run(lambda: GeneratorSnapshot.from_checkpoint(path), self._on_checkpoint_loaded, self._show_status)
+
+    @Slot(object)
+    def _on_checkpoint_loaded(self, snapshot: GeneratorSnapshot) -> None:
+        """An opened run's last checkpoint: in the explorer, and a speech model's held-out clips to listen to
+        (the run folder keeps only their spectrograms)."""
+        self.explore.set_snapshot(snapshot)
+        if snapshot.enhances and not self.samples.has_sounds():
+            self.tasks.run(lambda: held_out_sounds(snapshot), self.samples.show_held_out, self._show_status)
 
     @Slot(str)
     def _show_status(self, text: str) -> None:

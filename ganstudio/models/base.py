@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -314,6 +315,10 @@ class Family(ABC):
         """The rendered outputs as images (N, C, H, W) in [-1, 1]: themselves, or pictures of them (speech:
         spectrograms)."""
         return outputs
+
+    def sounds(self, inputs: Tensors, outputs: torch.Tensor) -> dict[str, np.ndarray] | None:
+        """Audio families: the sample grid's clips by name, (N, L) float32 at 16 kHz; None for images."""
+        return None
 
     def sample_tiles(self, inputs: Tensors, outputs: torch.Tensor) -> tuple[torch.Tensor, int]:
         """The sample grid's tiles (M, C, H, W) in [-1, 1], row-major, and its number of columns:

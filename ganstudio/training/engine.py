@@ -515,8 +515,8 @@ class _LoopState:
         tiles, columns = self.family.sample_tiles(self.fixed, outputs)
         path = self.run_folder.sample_path(self.step)
         save_png(image_grid(to_uint8(tiles), columns=columns), path)
-        sounds = outputs[:, 0].numpy() if outputs.ndim == 3 else None
-        report = SamplesReport(self.step, to_uint8(self.family.pictures(outputs)), path, self._track_sefa(), sounds)
+        report = SamplesReport(self.step, to_uint8(self.family.pictures(outputs)), path, self._track_sefa(),
+                               self.family.sounds(self.fixed, outputs))
         self.notify("on_samples", report)
         for warning in self.health.observe_samples(report):
             self.notify("on_warning", warning)

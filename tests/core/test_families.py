@@ -50,16 +50,17 @@ def test_family_reports_what_it_declares_at_both_sizes(name, size, channels):
     image = lambda n: torch.rand(n, channels, size, size) * 2 - 1  # noqa: E731
     available = {"image": image(6), "label": torch.arange(6) % len(faces_classes()),
                  "source": torch.rand(6, source_channels(cfg.data), size, size) * 2 - 1,
-                 "a": image(6), "b": image(6), "attributes": (torch.rand(6, len(ATTRIBUTES)) > 0.5).float()}
+                 "a": image(6), "b": image(6), "attributes": (torch.rand(6, len(ATTRIBUTES)) > 0.5).float(),
+                 "noisy": torch.randn(6, 1, cfg.data.window) * 0.1, "clean": torch.randn(6, 1, cfg.data.window) * 0.1}
     batch = {name: available[name] for name in family.needs}
     for _ in range(2):
         metrics = family.train_step(batch)
     assert set(metrics) == {m.key for m in family.metrics}
     assert all(v.ndim == 0 and torch.isfinite(v) for v in metrics.values())
     fixed = family.fixed_inputs(3, torch.Generator().manual_seed(0), held_out=batch)
-    images = family.render(fixed)
+    images = family.pictures(family.render(fixed))
     assert images.shape == (len(images), channels, size, size) and len(images) >= 3 and images.abs().max() <= 1
-    tiles, columns = family.sample_tiles(fixed, images)
+    tiles, columns = family.sample_tiles(fixed, family.render(fixed))
     assert tiles.shape[1:] == images.shape[1:] and len(tiles) % columns == 0
     assert set(family.train_defaults()) == {"batch_size", "lr_g", "lr_d", "beta1", "beta2"}
 

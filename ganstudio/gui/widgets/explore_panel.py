@@ -1,6 +1,7 @@
 """The latent explorer: a big view of G(z), candidates to pick from, z sliders, direction sliders
 with traversal strips, interpolation and exports. It renders from a generator snapshot (live
 training or a checkpoint) through the latest-wins RenderService and observes a Qt-free LatentState.
+Models that translate, upscale or enhance speech get their own pane instead of the z tools.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ganstudio.gui.widgets.interpolation_pane import InterpolationPane
 from ganstudio.gui.widgets.loss_plot import MetricPlots
 from ganstudio.gui.widgets.real_image_pane import RealImagePane
 from ganstudio.gui.widgets.sketch_panel import SketchPanel
+from ganstudio.gui.widgets.speech_pane import SpeechPane
 from ganstudio.gui.widgets.superres_pane import SuperResPane
 from ganstudio.gui.widgets.z_sliders import ZSliders
 from ganstudio.images import mp4_encoder, save_gif, save_mp4, save_png
@@ -173,6 +175,8 @@ class ExplorePanel(QWidget):
         self.body.addWidget(self.sketch)
         self.superres = SuperResPane(self.renderer)  # for models that upscale an image (SRGAN)
         self.body.addWidget(self.superres)
+        self.speech = SpeechPane(self.renderer)  # for models that enhance speech (SEGAN)
+        self.body.addWidget(self.speech)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.body, 1)
@@ -183,6 +187,7 @@ class ExplorePanel(QWidget):
         self.renderer.failed.connect(self.message)
         self.sketch.message.connect(self.message)
         self.superres.message.connect(self.message)
+        self.speech.message.connect(self.message)
         self.source.activated.connect(self._on_source_chosen)
         self.conditioning.label_chosen.connect(self._choose_label)
         self.conditioning.encode_requested.connect(self.project_image)
@@ -292,13 +297,13 @@ class ExplorePanel(QWidget):
     def set_snapshot(self, snapshot: GeneratorSnapshot) -> None:
         """Render from ``snapshot`` from now on; the codes and directions stay if the latent size fits.
         A model that translates images gets the sketch pad instead of the z tools; one that upscales
-        them, the super-resolution pane."""
-        if snapshot.translates:
+        them, the super-resolution pane; one that enhances speech, the speech pane."""
+        if snapshot.translates or snapshot.enhances:
             self.snapshot = snapshot
             self.conditioning.show_for(snapshot)
             self.source_label.setText(f"Rendering from: {snapshot.source}")
             self._show_source()
-            pane = self.superres if snapshot.scale > 1 else self.sketch
+            pane = self.speech if snapshot.enhances else self.superres if snapshot.scale > 1 else self.sketch
             self.body.setCurrentWidget(pane)
             pane.set_snapshot(snapshot)
             return
@@ -337,7 +342,7 @@ class ExplorePanel(QWidget):
     @Slot(str)
     def project_image(self, path: str) -> None:
         """Find the z of an image file (or, for "", a random training image) and explore around it."""
-        if self.snapshot is not None and not self.snapshot.translates:
+        if self.snapshot is not None and not self.snapshot.translates and not self.snapshot.enhances:
             self._shuffles += 1
             self.real_image.start(self.snapshot, path, self.seed.value() + self._shuffles)
 
@@ -350,13 +355,15 @@ class ExplorePanel(QWidget):
         self.state.set_base(found.z)
 
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls() and self.body.currentWidget() in (self.latent_body, self.superres):
+        if event.mimeData().hasUrls() and self.body.currentWidget() in (self.latent_body, self.superres, self.speech):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files and self.body.currentWidget() is self.superres:
             self.superres.open_file(files[0])  # upscaled at its own size
+        elif files and self.body.currentWidget() is self.speech:
+            self.speech.open_file(files[0])  # enhanced, any length
         elif files:
             self.project_image(files[0])
 
@@ -379,7 +386,7 @@ class ExplorePanel(QWidget):
 
     def _renders_z(self) -> bool:
         """Is there a generator that draws from z (not one that translates images)?"""
-        return self.snapshot is not None and not self.snapshot.translates
+        return self.snapshot is not None and not self.snapshot.translates and not self.snapshot.enhances
 
     def _render_current(self) -> None:
         if self._renders_z():

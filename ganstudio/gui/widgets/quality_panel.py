@@ -1,6 +1,7 @@
 """The Quality tab: FID, KID, precision/recall and coverage curves (translation models: L1, PSNR, SSIM
 on held-out pairs and FID; domain translation: the counterfactual error, flipped and kept attributes;
-super-resolution: PSNR, SSIM and detail beside bicubic's in the same plots) from the evaluations the engine
+super-resolution: PSNR, SSIM and detail beside bicubic's in the same plots; speech enhancement: the SNR and
+segmental SNR gained over the noisy input, and both beside the noisy input's) from the evaluations the engine
 runs every N steps, labelled with the feature network they were measured in, and what each costs."""
 
 from __future__ import annotations
@@ -45,11 +46,28 @@ SUPERRES_KEYS = {
     "high_frequency_bicubic": ("fine detail, bicubic", _DETAIL),
 }
 
+# Keys of the speech-enhancement records (ganstudio/metrics/speech.py) -> (label, plot).
+_GAIN = "improvement over the noisy input, dB (higher is better; 0 = no better than the input)"
+SPEECH_KEYS = {
+    "snr_gain": ("SNR", _GAIN),
+    "segsnr_gain": ("segmental SNR", _GAIN),
+    "snr": ("enhanced", "SNR to the clean speech, dB (higher is better); the noisy input for reference"),
+    "snr_noisy": ("noisy input", "SNR to the clean speech, dB (higher is better); the noisy input for reference"),
+    "segsnr": ("enhanced", "segmental SNR (30 ms frames), dB (higher is better); the noisy input for reference"),
+    "segsnr_noisy": ("noisy input", "segmental SNR (30 ms frames), dB (higher is better); the noisy input for "
+                                    "reference"),
+}
+SPEECH_EMPTY = ("How much G cleans the held-out clips is measured every N steps while training ('Quality every' in "
+                "the run setup): the SNR to the clean speech, over the whole clip and per 30 ms frame (segmental), "
+                "and the gain over the noisy input.")
+
 
 def quality_metrics(keys: list[str], features: str) -> tuple[MetricInfo, ...]:
     """MetricInfos for the keys of a quality record, grouped into plots; titles name the features."""
     infos = []
-    superres = "psnr_bicubic" in keys
+    superres, speech = "psnr_bicubic" in keys, "snr_gain" in keys
+    if speech:  # the gains first: they say at a glance whether G helps
+        return tuple(MetricInfo(key, *SPEECH_KEYS[key]) for key in SPEECH_KEYS if key in keys)
     for key in keys:
         if superres and key in SUPERRES_KEYS:
             infos.append(MetricInfo(key, *SUPERRES_KEYS[key]))
@@ -74,7 +92,7 @@ def quality_metrics(keys: list[str], features: str) -> tuple[MetricInfo, ...]:
 
 
 def is_quality_record(record: dict) -> bool:
-    return any(key.startswith("fid_") for key in record)
+    return "snr_gain" in record or any(key.startswith("fid_") for key in record)
 
 
 class QualityPanel(QWidget):
@@ -91,9 +109,10 @@ class QualityPanel(QWidget):
         self.evaluations = 0
         self._marks: list[tuple[int, str]] = []  # drawn once the plots exist (with the first evaluation)
 
-    def clear(self) -> None:
+    def clear(self, speech: bool = False) -> None:
+        """Start over; ``speech``: the run's model enhances speech (the empty tab says what it will show)."""
         self.plots.set_metrics(())
-        self.label.setText(EMPTY)
+        self.label.setText(SPEECH_EMPTY if speech else EMPTY)
         self.evaluations = 0
         self._marks = []
 
@@ -104,7 +123,8 @@ class QualityPanel(QWidget):
 
     def add_report(self, report: QualityReport) -> None:
         self._add(report.step, report.values, report.features)
-        self.label.setText(f"{self.evaluations} evaluation(s) in {report.features}; the last, at step "
+        where = "against the clean speech" if "snr_gain" in report.values else f"in {report.features}"
+        self.label.setText(f"{self.evaluations} evaluation(s) {where}; the last, at step "
                            f"{report.step:,}, took {report.seconds:.1f} s on a background thread.")
 
     def set_history(self, records: list[dict], features: str = "the run's features") -> None:
@@ -120,5 +140,6 @@ class QualityPanel(QWidget):
             for step_, label in self._marks:
                 self.plots.mark_event(step_, label)
             self.plots.mark_level(_DETAIL, 1.0, "as real")
+            self.plots.mark_level(_GAIN, 0.0, "as the noisy input")
         self.plots.add_report(step, values)
         self.evaluations += 1

@@ -1,18 +1,21 @@
 """The live sample grid from the run's fixed inputs (z, or held-out inputs for a translation model),
 with the timeline to scrub through its history. Its caption says how the family lays the grid out, naming
-the domains or attributes of the models that translate into them."""
+the domains or attributes of the models that translate into them. A model that enhances speech (SEGAN) gets
+its held-out clips to look at and listen to (``show_sounds``), with the grid of their spectrograms in a
+second tab."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from ganstudio.config import RunConfig
-from ganstudio.data.base import ATTRIBUTES, DOMAIN_A, SOURCE
+from ganstudio.data.base import ATTRIBUTES, DOMAIN_A, NOISY, SOURCE
 from ganstudio.data.faces import ATTRIBUTES as FACE_ATTRIBUTES
 from ganstudio.data.faces import DOMAINS
 from ganstudio.gui.widgets.image_view import ImageView
+from ganstudio.gui.widgets.speech_samples import HeldOutSounds, SpeechSamples
 from ganstudio.gui.widgets.timeline import SampleTimeline
 from ganstudio.models.base import Family
 
@@ -52,6 +55,10 @@ def captions_for(family: type[Family], config: RunConfig | None = None) -> tuple
         return (f"<b>Held-out inputs</b> — each row: input, then each attribute flipped: {flipped}",
                 "Translations appear here once training starts: each input, then the input with one attribute "
                 "flipped at a time" + SAME_INPUTS)
+    if family.takes(NOISY):  # speech enhancement: clips to listen to, and their spectrograms in the grid
+        return ("<b>Held-out clips</b> — noisy input | enhanced | clean",
+                "Spectrograms of the held-out clips appear here once training starts: rows of noisy input | "
+                "enhanced | clean, low frequencies at the bottom" + SAME_INPUTS)
     if family.takes(SOURCE) and SOURCE not in family.needs:  # super-resolution: its inputs are made from the images
         return ("<b>Held-out patches</b> — each: low-resolution input | bicubic | SR | original",
                 "Upscaled patches appear here once training starts: each held-out patch as low-resolution input | "
@@ -60,6 +67,8 @@ def captions_for(family: type[Family], config: RunConfig | None = None) -> tuple
 
 
 class SamplePanel(QWidget):
+    message = Signal(str)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.title = QLabel()
@@ -69,28 +78,55 @@ class SamplePanel(QWidget):
         self._caption = CAPTIONS[False]
         self.view.set_placeholder(self._caption[1])
         self.view.setObjectName("sampleGrid")
+        self.speech = SpeechSamples()  # audio families: the clips, with the grid of spectrograms beside
+        self.grid_view = ImageView()
+        self.speech_tabs = QTabWidget()
+        self.speech_tabs.addTab(self.speech, "Listen")
+        self.speech_tabs.addTab(self.grid_view, "Spectrogram grid")
+        self.body = QStackedWidget()
+        self.body.addWidget(self.view)
+        self.body.addWidget(self.speech_tabs)
         self.timeline = SampleTimeline()
         self._image: np.ndarray | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.timeline)
         self.timeline.frame_changed.connect(self._show_frame)
+        self.speech.message.connect(self.message)
         self._set_title(None)
 
     def clear(self) -> None:
         self.timeline.clear()
         self._image = None
         self.view.set_array(None)
+        self.grid_view.set_array(None)
+        self.speech.clear()
         self._set_title(None)
 
     def show_family(self, family: type[Family], config: RunConfig | None = None) -> None:
         """Word the grid for ``family``: samples from z, held-out inputs with outputs and targets, cycles
-        through two domains or attributes flipped (named from ``config`` where it tells)."""
+        through two domains or attributes flipped (named from ``config`` where it tells); clips to listen
+        to for a model that enhances speech."""
         self._caption = captions_for(family, config)
         self.view.set_placeholder(self._caption[1])
+        self.grid_view.set_placeholder(self._caption[1])
+        self.body.setCurrentWidget(self.speech_tabs if family.takes(NOISY) else self.view)
         self._set_title(None)
+
+    def show_sounds(self, step: int, sounds: dict[str, np.ndarray]) -> None:
+        """A speech model's held-out clips at ``step``: {"noisy", "enhanced", "clean"}: (N, L) float32."""
+        self.speech.show_sounds(step, sounds)
+
+    @Slot(object)
+    def show_held_out(self, result: HeldOutSounds) -> None:
+        """Clips rendered from a checkpoint (an opened run), unless a live report came first."""
+        if self.speech.step is None or self.speech.step < result.step:
+            self.speech.show_sounds(result.step, result.sounds)
+
+    def has_sounds(self) -> bool:
+        return self.speech.step is not None
 
     def current_image(self) -> np.ndarray | None:
         return self._image
@@ -102,4 +138,5 @@ class SamplePanel(QWidget):
     def _show_frame(self, step: int, image: np.ndarray) -> None:
         self._image = image
         self.view.set_array(image)
+        self.grid_view.set_array(image)
         self._set_title(step)

@@ -3,7 +3,8 @@ sizes, optimiser and device. Rows a family cannot use are hidden: the latent siz
 z, the paired input for a family that needs none, the faces' domains for a family without two domains, the
 attributes file for a family without attributes; image sizes are the family's. Rows a data set cannot use
 are hidden too (the config rejects them): domains are the drawn faces', an attributes file is an image
-folder's.
+folder's. The speech data sets show their own settings (window, noises, SNRs); a family that enhances speech
+(SEGAN) is offered only those, and choosing it selects its built-in speech.
 
 Its values are a :class:`RunConfig` and start at its defaults.
 """
@@ -40,10 +41,12 @@ from ganstudio.config import (
     TrainConfig,
 )
 from ganstudio.data import list_datasets
-from ganstudio.data.base import ATTRIBUTES, DOMAIN_A, SOURCE
+from ganstudio.data.base import ATTRIBUTES, DOMAIN_A, NOISY, SOURCE
 from ganstudio.data.faces import DOMAINS
+from ganstudio.errors import ConfigError
 from ganstudio.gui.widgets.family_options import FamilyOptionsBox
 from ganstudio.gui.widgets.image_view import ImageView
+from ganstudio.gui.widgets.speech_data_box import SPEECH_DATASETS, SpeechDataBox
 from ganstudio.models import family_class, list_families
 from ganstudio.models.base import Z
 from ganstudio.training.device import describe_device
@@ -54,7 +57,8 @@ PAIR_LABELS = {"edges": "its edges (a line drawing)", "grey": "its grey version 
 CROPS_START_SIZE = 64  # super-resolution's patches when the form's size is not one of its sizes (16 -> 64 at ×4)
 CROPS_ROOT_HINT = "folder of photos, any size"
 ROOT_HINTS = {"folder": "folder of images", "pairs": "A/ and B/ folders, or side-by-side images",
-              "unpaired": "a folder with A/ and B/",
+              "unpaired": "a folder with A/ and B/", "speech-folder": "folder of WAV files of clean speech",
+              "speech-pairs": "a folder with noisy/ and clean/ WAVs",
               "mnist": "torchvision root (optional)", "fashion-mnist": "torchvision root (optional)"}
 
 
@@ -66,6 +70,15 @@ def detected_devices() -> list[tuple[str, str]]:
     for i in range(torch.cuda.device_count()):
         devices.insert(i, (f"cuda:{i}", f"CUDA: {torch.cuda.get_device_name(i)}"))
     return [("auto", f"Auto — {devices[0][1]}"), *devices]
+
+
+def data_mismatch(family: str, dataset: str) -> str | None:
+    """Why ``family`` cannot train on ``dataset``, in the app's words, where the run would refuse it at once
+    (a speech family on images); None otherwise."""
+    if family_class(family).takes(NOISY) and dataset not in SPEECH_DATASETS:
+        return (f"{family} enhances speech: choose the data set speech (built in), speech-folder (a folder of WAV "
+                f"files of clean speech) or speech-pairs (noisy/ and clean/ folders), not {dataset}")
+    return None
 
 
 def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
@@ -137,6 +150,7 @@ class SetupForm(QWidget):
         self.channels = QComboBox()
         self.channels.addItem("grey", 1)
         self.channels.addItem("RGB", 3)
+        self.speech = SpeechDataBox()
         self.preview = ImageView("preview of real images")
         self.preview.setObjectName("dataPreview")
         self.preview.setMinimumSize(120, 60)
@@ -200,6 +214,8 @@ class SetupForm(QWidget):
             for label, field in rows:
                 form.addRow(label, field)
             layout.addWidget(group)
+            if title == "Data":
+                layout.addWidget(self.speech)
             if title == "Model":
                 layout.addWidget(self.family_options)
         layout.addStretch(1)
@@ -215,12 +231,16 @@ class SetupForm(QWidget):
         self.root.editingFinished.connect(self._preview_timer.start)
         self.attributes_file.editingFinished.connect(self._preview_timer.start)
         self.labels.toggled.connect(self._preview_timer.start)
+        self.speech.changed.connect(self._preview_timer.start)
         self.set_config(RunConfig())
 
     # -- config <-> form ----------------------------------------------------------------------------
 
     def config(self) -> RunConfig:
         """The form's values (raises ConfigError for invalid combinations)."""
+        problem = data_mismatch(self.family.currentData(), self.dataset.currentData())
+        if problem:
+            raise ConfigError(problem)
         return RunConfig(
             data=self._data_config(),
             model=ModelConfig(family=self.family.currentData(), latent_dim=self.latent_dim.value(),
@@ -248,6 +268,7 @@ class SetupForm(QWidget):
         self.root.setText(d.root or "")
         self.attributes_file.setText(d.attributes_file or "")
         self.labels.setChecked(d.labels)
+        self.speech.set_values(d)
         self.latent_dim.setValue(m.latent_dim)
         self.width.setValue(m.width or 0)
         self.family_options.show_family(self.family.currentData(), m.options)
@@ -262,6 +283,9 @@ class SetupForm(QWidget):
     def _on_family_chosen(self) -> None:
         """A family picked by the person brings its paper's optimiser settings and its own options."""
         name = self.family.currentData()
+        if data_mismatch(name, self.dataset.currentData()) or (
+                self.dataset.currentData() in SPEECH_DATASETS and family_class(name).default_dataset not in SPEECH_DATASETS):
+            self.dataset.setCurrentIndex(self.dataset.findData(family_class(name).default_dataset))  # its own data
         defaults = family_class(name).train_defaults()
         for key, box in (("batch_size", self.batch_size), ("lr_g", self.lr_g), ("lr_d", self.lr_d),
                          ("beta1", self.beta1), ("beta2", self.beta2)):
@@ -289,10 +313,35 @@ class SetupForm(QWidget):
         if cls.trains_on_crops and current not in cls.image_sizes and CROPS_START_SIZE in cls.image_sizes:
             nearest = CROPS_START_SIZE
         self.image_size.setCurrentIndex(self.image_size.findData(nearest))
-        label = self._forms["Data"].labelForField(self.image_size)
-        label.setText("Patch size" if cls.trains_on_crops else "Image size")
+        self._offer_datasets()
+        self._label_rows()
+
+    def _label_rows(self) -> None:
+        """Image rows worded for the data: patches for a family that crops, spectrograms for speech (whose
+        sample grids and preview are pictures of spectrograms; a speech family's are grey)."""
+        cls = family_class(self.family.currentData())
+        speech = self.dataset.currentData() in SPEECH_DATASETS
+        form = self._forms["Data"]
+        form.labelForField(self.image_size).setText(
+            "Patch size" if cls.trains_on_crops else "Spectrogram size" if speech else "Image size")
         self.image_size.setToolTip("The high-resolution patches it learns from, cut from the images at their own "
-                                   "size (64: from 16 px at ×4)" if cls.trains_on_crops else "")
+                                   "size (64: from 16 px at ×4)" if cls.trains_on_crops else
+                                   "Size of the spectrogram pictures (sample grids, preview)" if speech else "")
+        form.setRowVisible(self.channels, not (speech and cls.takes(NOISY)))
+        form.labelForField(self.preview).setText("Real clips" if speech else "Real images")
+        self.preview.setToolTip("Spectrograms of a few clips: noisy above clean, low frequencies at the bottom"
+                                if speech else "")
+
+    def _offer_datasets(self) -> None:
+        """A family that enhances speech is offered the speech data sets only (the others are greyed, with
+        the reason as their tooltip)."""
+        name = self.family.currentData()
+        model = self.dataset.model()
+        for index in range(self.dataset.count()):
+            problem = data_mismatch(name, self.dataset.itemData(index))
+            model.item(index).setEnabled(problem is None)
+            self.dataset.setItemData(index, problem or list_datasets()[self.dataset.itemData(index)],
+                                     Qt.ItemDataRole.ToolTipRole)
 
     def _offer_pairings(self, dataset: str) -> None:
         """Offer the inputs this data set can have: pairings another data set draws are hidden."""
@@ -337,7 +386,8 @@ class SetupForm(QWidget):
             channels=self.channels.currentData(), root=self.root.text().strip() or None,
             labels=self.labels.isChecked(), pair_from=self._pair_from(),
             domains=self.domains.currentData() if self._needs_domains() else None,
-            attributes_file=attributes or None, **extra))
+            attributes_file=attributes or None,
+            **(self.speech.values() if self.dataset.currentData() in SPEECH_DATASETS else {}), **extra))
 
     # -- preview ------------------------------------------------------------------------------------
 
@@ -363,7 +413,9 @@ class SetupForm(QWidget):
             widget.setEnabled(hint is not None)
         self.labels.setEnabled(name == "folder")
         self._offer_pairings(name)
+        self.speech.show_for(name)
         self._show_data_rows()
+        self._label_rows()
         self._preview_timer.start()
 
     @Slot()

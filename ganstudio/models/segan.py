@@ -167,6 +167,11 @@ class SEGAN(Family):
             raise DataError(f"segan needs at least {MIN_CLIPS} clips of speech (some are held out), not {data_size}")
         return min(max(min(GRID_CLIPS, data_size // 5), data_size // 10), 500)
 
+    def health_options(self) -> dict[str, object]:
+        """Watch whether λ·L1 leaves D nothing to do (as pix2pix); no sample-diversity rule: the grid's clips
+        differ by their inputs, and pictures of them alike would not mean a collapse of modes."""
+        return {"loss_weights": (1.0, self.settings["l1_weight"]), "collapse_ratio": 0.0}
+
     @classmethod
     def start_width(cls) -> None:
         return None

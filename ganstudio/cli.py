@@ -471,12 +471,12 @@ def _sampled_images(family, config: RunConfig, args: argparse.Namespace):
     held-out inputs."""
     import torch
 
-    from ganstudio.data.base import LABEL, SOURCE
+    from ganstudio.data.base import LABEL, NOISY, SOURCE
     from ganstudio.images import to_uint8
 
     if args.label is not None and not family.takes(LABEL):
         raise UserError(f"{family.name} is not conditional: it has no classes to choose from")
-    if family.takes(SOURCE):
+    if family.takes(SOURCE) or family.takes(NOISY):
         inputs = family.fixed_inputs(args.n, torch.Generator().manual_seed(args.seed), _held_out_batch(config, args.n))
         tiles, columns = family.sample_tiles(inputs, family.render(inputs))
         return to_uint8(tiles), columns
@@ -610,6 +610,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UserError("-n must be at least 10")
     start = time.perf_counter()
     snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    if snapshot.enhances:  # speech: against the clean clips the run held out, no feature network
+        values = held_out_quality(snapshot, _held_out_data(snapshot.config), None, args.n)
+        if args.json:
+            print(json.dumps({"step": snapshot.step, **values}))
+            return 0
+        print(f"{snapshot.source}: up to {args.n} held-out clips ({time.perf_counter() - start:.1f} s)")
+        for key, value in values.items():
+            print(f"  {key:<24} {value:.4g}")
+        return 0
     data = load_dataset(snapshot.config.data)
     features, note = feature_network(args.features, snapshot.config.data, data)
     if note:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganstudio.audio import SAMPLE_RATE
-from ganstudio.data.voices import utterance
+from ganstudio.data.voices import speaking
 
 NOISES = ("white", "pink", "brown", "hum", "babble")
 SNRS_DB = (0.0, 5.0, 10.0, 15.0)  # SEGAN section 4 (the test set: 2.5, 7.5, 12.5, 17.5)
@@ -35,7 +35,7 @@ def make_noise(kind: str, length: int, rng: np.random.Generator) -> np.ndarray:
         x = x + 0.05 * rng.standard_normal(length)
     elif kind == "babble":
         talkers = rng.integers(BABBLE_TALKERS[0], BABBLE_TALKERS[1] + 1)
-        x = sum(utterance(length, rng).astype(np.float64) for _ in range(talkers))
+        x = sum(speaking(length, rng).astype(np.float64) for _ in range(talkers))
     else:
         raise ValueError(f"unknown noise '{kind}'; choose one of {', '.join(NOISES)}")
     return x / max(float(np.sqrt(np.mean(x**2))), 1e-12)

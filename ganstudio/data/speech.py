@@ -23,9 +23,10 @@ from ganstudio.data import register_dataset
 from ganstudio.data.base import DataError, ImageSet
 from ganstudio.data.cache import cache_key, load_arrays, save_arrays
 from ganstudio.data.noise import NOISES, make_noise, mix_at_snr
-from ganstudio.data.voices import utterance
+from ganstudio.data.voices import speaking
 
-SYNTH_VERSION = 3  # bump whenever the synthesis changes: cached speech is then made again
+SPEECH_DATASETS = ("speech", "speech-folder", "speech-pairs")  # the data sets below (SEGAN's)
+SYNTH_VERSION = 4  # bump whenever the synthesis changes: cached speech is then made again
 DEFAULT_CLIPS = 2000
 SILENCE_RMS = 10 ** (-60 / 20)  # windows quieter than -60 dBFS carry no speech to enhance
 NAMED = 5  # files named in a warning before "and N more"
@@ -41,7 +42,7 @@ def load_speech(cfg: DataConfig) -> ImageSet:
     arrays = None if "folder" in cfg.noises else load_arrays("speech", key)
     if arrays is None or set(arrays) != {"clean", "noisy", "snr", "noise"} or arrays["clean"].shape != (n, cfg.window):
         rng = np.random.default_rng(cfg.seed)
-        clean = np.stack([_speaking(cfg.window, rng) for _ in range(n)])
+        clean = np.stack([speaking(cfg.window, rng) for _ in range(n)])
         arrays = _mixed(clean, cfg, rng)
         if "folder" not in cfg.noises:
             save_arrays("speech", key, arrays)
@@ -111,16 +112,6 @@ def speech_set(arrays: dict[str, np.ndarray], cfg: DataConfig, name: str, notes:
     factors = {"snr": arrays["snr"].astype(np.float32), "noise": arrays["noise"].astype(np.float32)}
     warnings = (_warning(notes),) if notes else ()
     return ImageSet(images, factors=factors, warnings=warnings, name=name, clean=clean, noisy=noisy)
-
-
-def _speaking(window: int, rng: np.random.Generator) -> np.ndarray:
-    """A window of synthesised speech in which someone speaks: cut at random from a longer utterance (at
-    least 1 s) among the stretches with at least a third of the loudest one's RMS."""
-    speech = utterance(max(window, 16_000), rng)
-    starts = np.arange(0, len(speech) - window + 1, window // 4)
-    rms = np.array([np.sqrt(np.mean(speech[s:s + window] ** 2)) for s in starts])
-    start = rng.choice(starts[rms >= rms.max() / 3])
-    return speech[start:start + window]
 
 
 def _mixed(clean: np.ndarray, cfg: DataConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -63,6 +63,16 @@ def utterance(length: int, rng: np.random.Generator, voice: Voice | None = None)
     return np.clip(speech * level / rms, -0.99, 0.99).astype(np.float32)
 
 
+def speaking(window: int, rng: np.random.Generator, voice: Voice | None = None) -> np.ndarray:
+    """``window`` samples in which someone speaks: cut at random from a longer utterance (at least 1 s)
+    among the stretches with at least a third of the loudest one's RMS."""
+    speech = utterance(max(window, SAMPLE_RATE), rng, voice)
+    starts = np.arange(0, len(speech) - window + 1, max(1, window // 4))
+    rms = np.array([np.sqrt(np.mean(speech[s:s + window] ** 2)) for s in starts])
+    start = rng.choice(starts[rms >= rms.max() / 3])
+    return speech[start:start + window]
+
+
 def _articulation(frames: int, rng: np.random.Generator, voice: Voice) -> dict[str, np.ndarray]:
     """Per-frame control tracks: pitch (Hz), voicing and noise amplitude, formants (frames, 4), the noise's
     centre and bandwidth; syllables of (consonant?) + vowel, words of 1-4 syllables, pauses between."""
@@ -88,7 +98,7 @@ def _articulation(frames: int, rng: np.random.Generator, voice: Voice) -> dict[s
             i += n
         i += int(rng.uniform(0.04, 0.35) * fps)  # a pause between words
     kernel = np.hanning(int(0.04 * fps) | 1)  # 40 ms of coarticulation
-    smooth = lambda x: np.convolve(np.pad(x, len(kernel) // 2, mode="edge"), kernel / kernel.sum(), "valid")  # noqa: E731
+    smooth = lambda x: np.convolve(np.pad(x, len(kernel) // 2, mode="edge"), kernel / kernel.sum(), "valid")
     formants = np.stack([smooth(f) for f in formants.T], 1) * voice.formant_scale
     seconds = np.arange(frames) / fps
     drift = np.cumsum(rng.standard_normal(frames)) * 0.004

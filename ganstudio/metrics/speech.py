@@ -35,7 +35,7 @@ def segmental_snr(clean: np.ndarray, estimate: np.ndarray, rate: int = SAMPLE_RA
     """(N,) dB for (N, L) clips: per-frame SNRs clipped to [-10, 35] dB, their mean (see the module's note)."""
     frame = round(FRAME_S * rate)
     window = torch.hann_window(frame, periodic=False, dtype=torch.float64)
-    framed = lambda x: torch.from_numpy(np.asarray(x, np.float64)).unfold(-1, frame, frame // 4) * window  # noqa: E731
+    framed = lambda x: torch.from_numpy(np.asarray(x, np.float64)).unfold(-1, frame, frame // 4) * window
     c, e = framed(clean), framed(estimate)
     signal = c.square().sum(-1)
     error = (c - e).square().sum(-1)

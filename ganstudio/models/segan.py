@@ -26,6 +26,7 @@ Departs from the paper:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 
 import torch
@@ -33,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganstudio.audio import de_emphasis, pre_emphasis, spectrogram_images
+from ganstudio.config import DataConfig
 from ganstudio.data.base import CLEAN, NOISY, DataError
 from ganstudio.models import register_family
 from ganstudio.models.base import Family, FamilyOption, MetricInfo, Tensors
@@ -124,10 +126,10 @@ class SEGAN(Family):
     description = "speech enhancement (SEGAN): removes noise from speech, on the raw waveform"
     needs = frozenset({CLEAN, NOISY})
     generator_inputs = (NOISY,)
-    image_sizes = (28, 32, 64, 128)  # of the spectrogram pictures only
+    image_sizes = (64, 128)  # of the spectrogram pictures only (the data settings make them 64 px)
     default_dataset = "speech"
     metrics = (
-        MetricInfo("l1", "‖G(z, x̃) − x‖₁", "G's L1 to the clean speech (pre-emphasised)"),
+        MetricInfo("l1", "‖G(z, x̃) − x‖₁", "G's L1 to the clean speech"),
         MetricInfo("loss_d", "D loss", "least-squares losses"),
         MetricInfo("loss_g_adv", "G adversarial", "least-squares losses"),
         MetricInfo("d_real", "D(noisy, clean)", "discriminator scores"),
@@ -152,6 +154,11 @@ class SEGAN(Family):
         t = self.train_cfg
         self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=t.lr_g)
         self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=t.lr_d)
+
+    @classmethod
+    def data_settings(cls, data: DataConfig) -> DataConfig:
+        """Spectrogram pictures of 64 px unless 128 is asked for (an image size means nothing else here)."""
+        return data if data.image_size in cls.image_sizes else dataclasses.replace(data, image_size=64)
 
     @classmethod
     def missing_data(cls, provided):
@@ -220,7 +227,7 @@ class SEGAN(Family):
 
     def fixed_inputs(self, num_samples, generator, held_out):
         """The first held-out clips (up to 4): noisy and clean, waveforms in [-1, 1)."""
-        count = min(GRID_CLIPS, len(held_out[NOISY]))
+        count = min(num_samples, GRID_CLIPS, len(held_out[NOISY]))
         return {NOISY: held_out[NOISY][:count].clone(), CLEAN: held_out[CLEAN][:count].clone()}
 
     def fixed_inputs_from_z(self, z):

@@ -86,11 +86,15 @@ class AudioClip(QWidget):
             plot.getAxis("left").setWidth(AXIS_WIDTH)
         self.wave.hideAxis("bottom")
         self.wave.setYRange(-1, 1, padding=0.02)
-        self.wave.getAxis("left").setTicks([[(-1, "−1"), (0, "0"), (1, "1")]])
+        self.wave.getAxis("left").setTicks([[(-0.5, "−.5"), (0, "0"), (0.5, ".5")]])  # none at the edges: no overlap
         self.spectrum.setXLink(self.wave)
         self.spectrum.setLabel("left", "kHz")
         self.spectrum.setLabel("bottom", "time (s)")
+        self.spectrum.getAxis("bottom").enableAutoSIPrefix(False)  # seconds, never "(x0.001)"
+        self.spectrum.getAxis("left").setTicks([[(k, str(k)) for k in range(0, int(TOP_KHZ), 2)],
+                                               [(k, "") for k in range(1, int(TOP_KHZ), 2)]])
         self.spectrum.setYRange(0, TOP_KHZ, padding=0)
+        self.plots.ci.layout.setRowSpacing(0, 4)
         self.curve = self.wave.plot(pen=WAVE_PEN)
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)

@@ -48,14 +48,14 @@ SUPERRES_KEYS = {
 
 # Keys of the speech-enhancement records (ganstudio/metrics/speech.py) -> (label, plot).
 _GAIN = "improvement over the noisy input, dB (higher is better; 0 = no better than the input)"
+_SEGMENTAL = "segmental SNR (30 ms frames), dB (higher is better); the noisy input for reference"
 SPEECH_KEYS = {
     "snr_gain": ("SNR", _GAIN),
     "segsnr_gain": ("segmental SNR", _GAIN),
     "snr": ("enhanced", "SNR to the clean speech, dB (higher is better); the noisy input for reference"),
     "snr_noisy": ("noisy input", "SNR to the clean speech, dB (higher is better); the noisy input for reference"),
-    "segsnr": ("enhanced", "segmental SNR (30 ms frames), dB (higher is better); the noisy input for reference"),
-    "segsnr_noisy": ("noisy input", "segmental SNR (30 ms frames), dB (higher is better); the noisy input for "
-                                    "reference"),
+    "segsnr": ("enhanced", _SEGMENTAL),
+    "segsnr_noisy": ("noisy input", _SEGMENTAL),
 }
 SPEECH_EMPTY = ("How much G cleans the held-out clips is measured every N steps while training ('Quality every' in "
                 "the run setup): the SNR to the clean speech, over the whole clip and per 30 ms frame (segmental), "

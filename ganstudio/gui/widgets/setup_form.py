@@ -43,10 +43,11 @@ from ganstudio.config import (
 from ganstudio.data import list_datasets
 from ganstudio.data.base import ATTRIBUTES, DOMAIN_A, NOISY, SOURCE
 from ganstudio.data.faces import DOMAINS
+from ganstudio.data.speech import SPEECH_DATASETS
 from ganstudio.errors import ConfigError
 from ganstudio.gui.widgets.family_options import FamilyOptionsBox
 from ganstudio.gui.widgets.image_view import ImageView
-from ganstudio.gui.widgets.speech_data_box import SPEECH_DATASETS, SpeechDataBox
+from ganstudio.gui.widgets.speech_data_box import SpeechDataBox
 from ganstudio.models import family_class, list_families
 from ganstudio.models.base import Z
 from ganstudio.training.device import describe_device
@@ -297,11 +298,13 @@ class SetupForm(QWidget):
 
     def _show_family_rows(self) -> None:
         """Rows and sizes for the chosen family: latent size only with a z, the paired input only for a
-        family that translates, the image sizes it is built for (the nearest one kept; super-resolution
-        starts at 64 px patches). A family that trains on crops of the images (super-resolution) asks for
-        a patch size."""
+        family that translates, the FID's settings only for one measured by FID, the image sizes it is built
+        for (the nearest one kept; super-resolution starts at 64 px patches). A family that trains on crops of
+        the images (super-resolution) asks for a patch size."""
         cls = family_class(self.family.currentData())
         self._forms["Model"].setRowVisible(self.latent_dim, cls.takes(Z))
+        for row in (self.eval_features, self.stop_no_improvement):  # FID's: speech is measured by its SNR
+            self._forms["Training"].setRowVisible(row, not cls.takes(NOISY))
         self._show_data_rows()
         current = self.image_size.currentData()
         self.image_size.blockSignals(True)

@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
 from ganstudio.audio import SAMPLE_RATE
 from ganstudio.config import DataConfig
 from ganstudio.data.noise import NOISES
+from ganstudio.data.speech import SPEECH_DATASETS
 from ganstudio.errors import ConfigError
 
-SPEECH_DATASETS = ("speech", "speech-folder", "speech-pairs")  # the data sets of speech (SEGAN's)
 MIXED_DATASETS = ("speech-pairs",)  # come with their noisy versions: nothing to mix in
 WINDOWS = (1024, 2048, 4096, 8192, 16384)
 FOLDER = "folder"
 NOISE_TIPS = {"white": "hiss, equal power at every frequency", "pink": "1/f: rain, a waterfall",
               "brown": "1/f²: a rumble", "hum": "mains hum at 50 or 60 Hz with its harmonics",
-              "babble": "3-6 other speakers talking at once", FOLDER: "your own noise recordings (WAV files)"}
+              "babble": "a crowd: 8-16 other speakers talking at once", FOLDER: "your own noise recordings (WAV files)"}
 
 
 def parse_snrs(text: str) -> tuple[float, ...]:

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -266,7 +266,7 @@ class SpeechPane(QWidget):
         self.progress_bar.hide()
         self.clips = {NOISY: AudioClip("A: noisy input", "The noisy input appears here."),
                       ENHANCED: AudioClip("B: enhanced (G)", "G's enhancement appears here."),
-                      CLEAN: AudioClip("Clean speech (reference)")}
+                      CLEAN: AudioClip("Clean speech (reference)", "The clean speech appears here.")}
         clip_row = QHBoxLayout()
         for name, clip in self.clips.items():
             clip.message.connect(self.message)
@@ -274,7 +274,7 @@ class SpeechPane(QWidget):
             if name != NOISY:
                 clip.link_time(self.clips[NOISY])
             clip_row.addWidget(clip, 1)
-        hint = QLabel("Scroll on a plot to zoom in time, drag to pan — the three zoom together; 'Full length' "
+        hint = QLabel("Scroll on a plot to zoom in time, drag to pan — the clips zoom together; 'Full length' "
                       "resets. Spectrograms: 0 to 8 kHz, −80 to 0 dB.")
         hint.setStyleSheet("color: gray")
         hint.setWordWrap(True)
@@ -324,9 +324,8 @@ class SpeechPane(QWidget):
         if not labels and self.source.currentData() == HELD_OUT:
             self.source.setCurrentIndex(self.source.findData(VOICE))
         window = window_length(snapshot)
-        self.window_label.setText(f"{snapshot.source}. It reads windows of {window:,} samples "
-                                  f"({window / SAMPLE_RATE:.2f} s); longer speech is enhanced in windows that "
-                                  "overlap by half.")
+        self.window_label.setText(f"G reads windows of {window:,} samples ({window / SAMPLE_RATE:.2f} s); longer "
+                                  "speech is enhanced in windows that overlap by half.")
         self._offer_noises()
         for clip in self.clips.values():
             clip.export_folder = snapshot.checkpoint.parent.parent if snapshot.checkpoint else Path.home()

@@ -63,7 +63,9 @@ class SpeechSamples(QWidget):
         self.gain.setWordWrap(True)
         self.gain.setToolTip("How far each is from the clean speech: the SNR over the whole clip and the mean of "
                              "30 ms frames' SNRs (segmental); + is an improvement over the noisy input")
-        self.clips = {name: AudioClip(title, PLACEHOLDER if name == NOISY else "") for name, title in TITLES.items()}
+        placeholders = {NOISY: PLACEHOLDER, ENHANCED: "G's enhancement of the noisy input appears here.",
+                        CLEAN: "The clean speech it should get back to appears here."}
+        self.clips = {name: AudioClip(title, placeholders[name]) for name, title in TITLES.items()}
         first = self.clips[NOISY]
         for clip in self.clips.values():
             clip.message.connect(self.message)

@@ -700,25 +700,32 @@ def _target_code(snapshot, image, args):
     return code
 
 
+def _input_and_output(args: argparse.Namespace, suffix: str, what: str) -> tuple[Path, Path]:
+    """(input, output) of a file-or-folder command: a folder goes into a folder; one file into a file ending
+    in ``suffix`` or, given a folder (or a path ending in /), into that folder under the input's name."""
+    source, out = Path(args.input), Path(args.output)
+    if not source.exists():
+        raise UserError(f"{source} does not exist")
+    if source.is_dir() and out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file; a folder of inputs needs an output folder")
+    if not source.is_dir():
+        if args.output.endswith(("/", "\\")) or out.is_dir():
+            out = out / f"{source.stem}{suffix}"
+        elif out.suffix.lower() != suffix:
+            raise UserError(f"{what}: give an output ending in {suffix}, not '{out}'")
+    return source, out
+
+
 def cmd_upscale(args: argparse.Namespace) -> int:
     from ganstudio.data.folder import skipped_warning
     from ganstudio.snapshot import GeneratorSnapshot
     from ganstudio.upscale import upscale_file, upscale_files
 
-    source, out = Path(args.input), Path(args.output)
-    if not source.exists():
-        raise UserError(f"{source} does not exist")
     if not 0.0 <= args.alpha <= 1.0:
         raise UserError(f"--alpha goes from 0 (the MSE phase's weights) to 1 (the GAN's), not {args.alpha:g}")
     if args.tile < 8:
         raise UserError("--tile must be at least 8")
-    if source.is_dir() and out.exists() and not out.is_dir():
-        raise UserError(f"{out} is a file; a folder of inputs needs an output folder")
-    if not source.is_dir():
-        if args.output.endswith(("/", "\\")) or out.is_dir():
-            out = out / f"{source.stem}.png"
-        elif out.suffix.lower() != ".png":
-            raise UserError(f"upscaled images are written as PNG: give an output ending in .png, not '{out}'")
+    source, out = _input_and_output(args, ".png", "upscaled images are written as PNG")
     snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
     if snapshot.scale < 2:
         what = "translates images at their own size" if snapshot.translates else "draws images from z"
@@ -755,16 +762,7 @@ def cmd_enhance(args: argparse.Namespace) -> int:
     from ganstudio.enhance import enhance_files
     from ganstudio.snapshot import GeneratorSnapshot
 
-    source, out = Path(args.input), Path(args.output)
-    if not source.exists():
-        raise UserError(f"{source} does not exist")
-    if source.is_dir() and out.exists() and not out.is_dir():
-        raise UserError(f"{out} is a file; a folder of inputs needs an output folder")
-    if not source.is_dir():
-        if args.output.endswith(("/", "\\")) or out.is_dir():
-            out = out / f"{source.stem}.wav"
-        elif out.suffix.lower() != ".wav":
-            raise UserError(f"enhanced speech is written as WAV: give an output ending in .wav, not '{out}'")
+    source, out = _input_and_output(args, ".wav", "enhanced speech is written as WAV")
     snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
     if not snapshot.enhances:
         raise UserError(f"{snapshot.source} is a {snapshot.config.model.family} model, which makes images; "

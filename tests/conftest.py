@@ -30,7 +30,7 @@ def data_for(family: str, size: int = 28) -> dict:
     if "a" in cls.needs:
         return {"domains": "smile", "image_size": size}
     if "clean" in cls.needs:
-        return {"dataset": "speech", "window": 1024, "image_size": size}
+        return {"dataset": "speech", "window": 1024, "num_images": 200, "image_size": size}
     return {"image_size": size}
 
 

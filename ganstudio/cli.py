@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from ganstudio import distributed
 from ganstudio.config import DOMAIN_FACTORS, IMAGE_SIZES, PAIR_TRANSFORMS, RunConfig
 from ganstudio.errors import UserError
 from ganstudio.events import format_duration
@@ -338,17 +339,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     control = TrainingControl()
     printer = TerminalProgress() if interactive else JsonLinesProgress()
+    shard = distributed.start(trainer.config.train.device) if distributed.launched_by_torchrun() else None
+    lead = shard is None or shard.lead
 
     def on_sigint(signum, frame):
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts at once
-        printer.note("Stopping after this step (Ctrl-C again to abort without a checkpoint)...")
+        if lead:
+            printer.note("Stopping after this step (Ctrl-C again to abort without a checkpoint)...")
         control.stop()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        ended = trainer.run(control, callbacks=[printer])
+        ended = trainer.run(control, callbacks=[printer] if lead else [])
     finally:
         signal.signal(signal.SIGINT, previous)
+    if shard is not None:  # after an error torchrun ends the other processes; no barrier that would hang
+        distributed.stop()
     return 0 if ended.reason in ("finished", "stopped", "time_limit", "no_improvement") else 1
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ganstudio.errors import ConfigError
 
-IMAGE_SIZES = (28, 32, 64, 128, 256)  # each family says which of these it builds for
+IMAGE_SIZES = (16, 28, 32, 64, 128, 256)  # each family says which of these it builds for
 # How unpaired images get inputs (source -> image pairs): transforms of any image (ganstudio.data.pairs),
 # and "relight", which only the drawn faces can make (the same face lit from the other side).
 PAIR_TRANSFORMS = ("edges", "grey", "blur", "downscale", "relight")
@@ -134,6 +134,7 @@ class TrainConfig:
     eval_features: str = "domain"  # domain | inception (falls back to domain when unavailable)
     stop_after_no_improvement: int = 0  # stop when the FID has not improved for this many evaluations; 0: never
     keep_checkpoints: int = 3
+    world_size: int = 1  # processes sharing each batch (torchrun); recorded by the engine, not chosen
 
     def __post_init__(self) -> None:
         positive = ("epochs", "batch_size", "sample_every", "num_samples", "checkpoint_every",

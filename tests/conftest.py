@@ -9,6 +9,34 @@ import pytest  # noqa: E402
 from ganstudio.training.engine import TrainerCallback  # noqa: E402
 
 
+# The device of the engine, family and explorer tests: `pytest --device cuda` runs them on a GPU.
+DEVICE = "cpu"
+ON_ANY_DEVICE = ("test_engine.py", "test_families.py", "test_family_contract.py", "test_distributed.py",
+                 "test_directions.py", "test_explore_panel.py")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--device", default="cpu", choices=("cpu", "cuda"),
+                     help="cuda: run the engine, family and explorer tests on the GPU (skipped without one)")
+
+
+def pytest_configure(config):
+    global DEVICE
+    DEVICE = config.getoption("--device")
+
+
+def pytest_collection_modifyitems(config, items):
+    if DEVICE != "cuda":
+        return
+    import torch
+
+    for item in items:
+        if not torch.cuda.is_available():
+            item.add_marker(pytest.mark.skip(reason="--device cuda: no CUDA GPU here"))
+        elif item.path.name not in ON_ANY_DEVICE:
+            item.add_marker(pytest.mark.skip(reason="--device cuda runs the engine, family and explorer tests"))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """Data set caches go to a per-session temp folder, never the user's."""
@@ -36,14 +64,14 @@ def data_for(family: str, size: int = 28) -> dict:
 
 def make_small_config(family: str = "gan", steps: int = 40, **train):
     """A run that trains in seconds: 600 faces (paired with their edges for translation families), batch
-    30, width 8 (conv families), CPU."""
+    30, width 8 (conv families), on the tests' device (the CPU unless `pytest --device cuda`)."""
     from ganstudio.config import RunConfig
 
     return RunConfig().replace(
         data={"dataset": "faces", "num_images": 600, **data_for(family)},
         model={"family": family, "width": 8},
         train={"max_steps": steps, "batch_size": 30, "sample_every": 20, "checkpoint_every": 1000,
-               "eval_every": 0, "device": "cpu", **train},
+               "eval_every": 0, "device": DEVICE, **train},
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 from ganstudio.data.base import UNPAIRED
+from ganstudio.distributed import ONE_PROCESS, Shard
 
 # Keep the data set on the GPU when it needs at most this share of the free memory.
 GPU_RESIDENT_SHARE = 0.4
@@ -31,11 +32,12 @@ class DeviceBatches:
     Epoch e of a collection is a permutation seeded by (seed, collection, e), so any step can be
     reproduced without saved loader state (exact resume). An epoch is a pass over the longest
     collection; a shorter one starts its next pass when it runs out. The last incomplete batch of a
-    pass is dropped.
+    pass is dropped. ``batch_size`` is the global batch; a process of a distributed run (``shard``) gets
+    its rows of it, so the run sees the batches of a one-process run whatever the number of processes.
     """
 
     def __init__(self, tensors: dict[str, torch.Tensor], batch_size: int, device: torch.device, seed: int,
-                 channels_last: bool = False):
+                 channels_last: bool = False, shard: Shard = ONE_PROCESS):
         shared = {name: t for name, t in tensors.items() if name not in UNPAIRED}
         groups = ([shared] if shared else []) + [{name: tensors[name]} for name in UNPAIRED if name in tensors]
         self.collections = [_Collection(group, index) for index, group in enumerate(groups)]
@@ -44,6 +46,7 @@ class DeviceBatches:
             raise ValueError("batch size larger than the data set")
         self.device = device
         self.batch_size = batch_size
+        self.rows = shard.rows(batch_size)
         self.steps_per_epoch = max(c.length for c in self.collections) // batch_size
         self.seed = seed
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -51,19 +54,65 @@ class DeviceBatches:
         store = device if self.resident else torch.device("cpu")
         for c in self.collections:
             c.tensors = {name: t.to(store) for name, t in c.tensors.items()}
-            if not self.resident and torch.cuda.is_available():
-                c.tensors = {name: t.pin_memory() for name, t in c.tensors.items()}
+        self.staging = None if self.resident else _PinnedStaging(self._gather, device)
 
     def _fits_on_gpu(self, tensors: dict[str, torch.Tensor]) -> bool:
         free, _ = torch.cuda.mem_get_info(self.device)
         return sum(t.numel() * t.element_size() for t in tensors.values()) <= GPU_RESIDENT_SHARE * free
 
     def batch(self, step: int) -> dict[str, torch.Tensor]:
+        picked = self._gather(step) if self.staging is None else self.staging.take(step)
+        return as_model_input(picked, self.memory_format)
+
+    def _gather(self, step: int, out: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """Step's rows of every named tensor, where the data are (or into ``out``'s tensors)."""
         picked = {}
         for c in self.collections:
-            idx = c.indices(step, self.batch_size, self.seed)
-            picked |= {name: t.index_select(0, idx).to(self.device, non_blocking=True) for name, t in c.tensors.items()}
-        return as_model_input(picked, self.memory_format)
+            idx = c.indices(step, self.batch_size, self.seed)[self.rows]
+            for name, t in c.tensors.items():
+                picked[name] = torch.index_select(t, 0, idx, out=out[name]) if out else t.index_select(0, idx)
+        return picked
+
+
+class _PinnedStaging:
+    """A data set too large for the GPU stays in (pageable) CPU memory; each batch is gathered into one of
+    two pinned buffers and copied to the GPU on a side stream, one step ahead, so the copy overlaps the
+    previous step's compute (a copy from pageable memory, or a pinned one made by ``index_select``'s
+    fresh output, would not be asynchronous).
+
+    ``gather(step, out)`` fills the pinned tensors ``out`` with step's rows (``gather(step)`` allocates)."""
+
+    def __init__(self, gather, device: torch.device):
+        self.gather, self.device = gather, device
+        self.stream = torch.cuda.Stream(device)
+        template = gather(0)
+        self.buffers = [{name: torch.empty_like(t).pin_memory() for name, t in template.items()} for _ in range(2)]
+        self.copied: list[torch.cuda.Event | None] = [None, None]  # when each buffer's last copy finished
+        self.ahead: tuple[int, dict[str, torch.Tensor], torch.cuda.Event] | None = None
+
+    def _start(self, step: int) -> None:
+        slot = step % 2
+        if self.copied[slot] is not None:
+            self.copied[slot].synchronize()  # the copy two steps back has finished reading this buffer
+        pinned = self.gather(step, self.buffers[slot])
+        with torch.cuda.stream(self.stream):
+            on_gpu = {name: t.to(self.device, non_blocking=True) for name, t in pinned.items()}
+            done = torch.cuda.Event()
+            done.record(self.stream)
+        self.copied[slot] = done
+        self.ahead = (step, on_gpu, done)
+
+    def take(self, step: int) -> dict[str, torch.Tensor]:
+        """Step's batch on the GPU, ordered after its copy on the current stream; starts the next one's."""
+        if self.ahead is None or self.ahead[0] != step:
+            self._start(step)
+        _, on_gpu, done = self.ahead
+        current = torch.cuda.current_stream(self.device)
+        current.wait_event(done)
+        for t in on_gpu.values():
+            t.record_stream(current)  # the allocator must not reuse them before this stream is done
+        self._start(step + 1)
+        return on_gpu
 
 
 class _Collection:

@@ -14,6 +14,7 @@ import torch
 
 from ganstudio.data.base import IMAGE
 from ganstudio.data.batches import as_model_input
+from ganstudio.distributed import ONE_PROCESS, Shard
 
 
 class Photos:
@@ -95,15 +96,17 @@ class CropBatches:
     ``batch(step)`` gives {IMAGE: (B, C, size, size) float32 in [-1, 1]}. The images are drawn in a stream
     of per-pass permutations seeded by (seed, pass), so a batch may hold more crops than there are images
     (a folder of five photos trains at batch 16), and each crop's position is drawn from a generator seeded
-    by (seed, step): any step can be reproduced without saved state (exact resume). An epoch is one pass."""
+    by (seed, step): any step can be reproduced without saved state (exact resume). An epoch is one pass.
+    ``batch_size`` is the global batch; a process of a distributed run (``shard``) gets its rows of it."""
 
     def __init__(self, photos: Photos, size: int, batch_size: int, device: torch.device, seed: int,
-                 channels_last: bool = False):
+                 channels_last: bool = False, shard: Shard = ONE_PROCESS):
         small = (photos.sizes < size).any(dim=1)
         if small.any():
             raise ValueError(f"{int(small.sum())} images are smaller than the {size} px crops")
         self.photos = photos.to(device)
         self.size, self.batch_size, self.device, self.seed = size, batch_size, device, seed
+        self.rows = shard.rows(batch_size)
         self.steps_per_epoch = max(1, len(photos) // batch_size)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.resident = True
@@ -126,5 +129,6 @@ class CropBatches:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + 7_919 * step + 1)
         room = self.photos.sizes.cpu()[index] - self.size + 1  # (B, 2) positions that fit
         top, left = (torch.floor(torch.rand(len(index), generator=g) * room[:, k]).long() for k in (0, 1))
+        index, top, left = index[self.rows], top[self.rows], left[self.rows]
         crops = self.photos.crops(index.to(self.device), top.to(self.device), left.to(self.device), self.size)
         return as_model_input({IMAGE: crops}, self.memory_format)

@@ -85,7 +85,7 @@ class AdversarialFamily(TwoNetworkFamily):
     def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
         real, labels = batch[IMAGE], batch.get(LABEL)
         n = real.shape[0]
-        z = torch.randn(n, self.latent_dim, device=self.device)
+        z = self.draw_latent(n)
         with self.autocast():
             fake = self.generate_batch(z, labels)
 

@@ -22,6 +22,7 @@ from torch import nn
 
 from ganstudio.config import DataConfig, ModelConfig, TrainConfig
 from ganstudio.data.base import IMAGE, LABEL, ImageSet
+from ganstudio.distributed import batch_randn
 from ganstudio.errors import ConfigError
 
 Z = "z"  # a generator input: (N, latent_dim) float32 from N(0, I)
@@ -135,8 +136,9 @@ class Family(ABC):
                                 fused=self.device.type in ("cuda", "cpu"))
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        """bf16 autocast on CUDA when the run asks for mixed precision; a no-op elsewhere."""
-        if self.train_cfg.amp and self.device.type == "cuda":
+        """bf16 autocast on CUDA when the run asks for mixed precision and the GPU has bf16 (Ampere and
+        later); a no-op elsewhere."""
+        if self.train_cfg.amp and self.device.type == "cuda" and torch.cuda.is_bf16_supported():
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
@@ -258,6 +260,12 @@ class Family(ABC):
     def load_training_state(self, state: dict[str, float]) -> None:
         """Restore what :meth:`training_state` returned."""
 
+    def replicated_state(self) -> list[torch.Tensor]:
+        """Tensors besides the weights that a step updates from its own batch and that the processes of a
+        distributed run must agree on (BEGAN's k_t): the engine averages them over the processes after
+        each step."""
+        return []
+
     def begin(self, step: int, total_steps: int) -> None:
         """Called before a session's first step: it starts at ``step`` of a run of ``total_steps``
         (families with a learning-rate schedule plan it here, from the optimisers' current rates)."""
@@ -286,6 +294,11 @@ class Family(ABC):
         """The fixed inputs around the fixed z (also how a checkpoint from before named inputs,
         which stored only z, is read)."""
         return {Z: z}
+
+    def draw_latent(self, n: int) -> torch.Tensor:
+        """A training step's z: (n, latent_dim) float32 on the device (in a distributed run, this process's
+        rows of the global batch's z: ``ganstudio.distributed.batch_randn``)."""
+        return batch_randn(n, self.latent_dim, device=self.device)
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """z ~ N(0, I): (n, latent_dim) float32 on the CPU (move it where it is needed)."""

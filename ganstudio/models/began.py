@@ -26,7 +26,7 @@ from torch import nn
 from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
 from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
-from ganstudio.models.conv import AutoEncoder, ConvDecoder, elu
+from ganstudio.models.conv import CONV_IMAGE_SIZES, AutoEncoder, ConvDecoder, elu
 from ganstudio.models.two_networks import TwoNetworkFamily
 
 
@@ -37,6 +37,7 @@ def reconstruction_l1(images: torch.Tensor, reconstruction: torch.Tensor) -> tor
 
 @register_family("began")
 class BEGAN(TwoNetworkFamily):
+    image_sizes = CONV_IMAGE_SIZES
     description = "boundary equilibrium GAN: auto-encoder D balanced by k_t; M_global tracks quality"
     channels_last = True
     metrics = (
@@ -73,11 +74,14 @@ class BEGAN(TwoNetworkFamily):
     def load_training_state(self, state: dict[str, float]) -> None:
         self.k = torch.tensor(float(state.get("k_t", 0.0)), device=self.device)
 
+    def replicated_state(self) -> list[torch.Tensor]:
+        return [self.k]
+
     def train_step(self, batch: Tensors) -> dict[str, torch.Tensor]:
         real = batch[IMAGE]
         gamma, lambda_k = self.settings["gamma"], self.settings["lambda_k"]
         with self.autocast():
-            fake = self.G(torch.randn(real.shape[0], self.latent_dim, device=self.device))
+            fake = self.G(self.draw_latent(real.shape[0]))
 
         self.D.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)

@@ -18,7 +18,7 @@ from ganstudio.data.base import IMAGE, LABEL
 from ganstudio.models import register_family
 from ganstudio.models.adversarial import AdversarialFamily
 from ganstudio.models.base import Z
-from ganstudio.models.conv import ConvDecoder, ConvEncoder, dcgan_init_
+from ganstudio.models.conv import CONV_IMAGE_SIZES, ConvDecoder, ConvEncoder, dcgan_init_
 from ganstudio.models.dcgan import dcgan_default_width
 
 
@@ -52,6 +52,7 @@ class ProjectionDiscriminator(nn.Module):
 
 @register_family("cgan")
 class ConditionalGAN(AdversarialFamily):
+    image_sizes = CONV_IMAGE_SIZES
     description = "class-conditional DCGAN: choose the class of each image (needs labelled data)"
     needs = frozenset({IMAGE, LABEL})
     generator_inputs = (Z, LABEL)

@@ -1,11 +1,13 @@
 """Convolutional building blocks shared by the conv families: the DCGAN stacks (Radford et al., arXiv
 1511.06434) with a choice of normalisation and activation, and an auto-encoder made of the two.
 
-A decoder starts from an ``s0``×``s0`` map (7 for 28 px, 4 for 32/64 px) and doubles it ``k`` times;
-its channel count starts at ``width·2^(k-1)`` and halves each time:
+A decoder starts from an ``s0``×``s0`` map (7 for 28 px, 4 for 16-256 px) and doubles it ``k`` times;
+the map next to the image has ``width`` channels and each level further from it twice as many, up to
+8·width (the paper's 512 at 64 px, so 128 and 256 px add levels at the top, not channels at the bottom):
 
     28 px, width 112 (the tutorial): z -> 224@7x7 -> 112@14x14 -> C@28x28
     64 px, width 64  (the paper):    z -> 512@4x4 -> 256@8x8 -> 128@16x16 -> 64@32x32 -> C@64x64
+    128 px, width 64:                z -> 512@4x4 -> 512@8x8 -> 256@16x16 -> 128@32x32 -> 64@64x64 -> C@128x128
 
 An encoder mirrors it: C@HxW -> width@H/2 -> ... -> (width·2^(k-1))@s0×s0 -> a conv over the whole
 map to ``out_features``.
@@ -36,6 +38,16 @@ def elu() -> nn.Module:
     return nn.ELU(inplace=True)
 
 
+# The sizes the conv stacks build for: 7·2^k (the tutorial's 28) and 4·2^k from 16 to 256.
+CONV_IMAGE_SIZES = (16, 28, 32, 64, 128, 256)
+MAX_CHANNELS_FACTOR = 8  # the widest level has at most 8·width channels
+
+
+def level_channels(width: int, levels: int) -> list[int]:
+    """Channels of the ``levels`` feature maps, from the one next to the image (``width``) outwards."""
+    return [min(width * 2**i, MAX_CHANNELS_FACTOR * width) for i in range(levels)]
+
+
 def conv_geometry(image_size: int) -> tuple[int, int]:
     """(start size s0, number of doublings k) with s0 · 2^k == image_size."""
     start = 7 if image_size % 7 == 0 else 4
@@ -62,13 +74,12 @@ class ConvDecoder(nn.Module):
         super().__init__()
         start, doublings = conv_geometry(image_size)
         bias = norm == "none"
-        ch = width * 2 ** (doublings - 1)
-        layers: list[nn.Module] = [nn.ConvTranspose2d(in_features, ch, start, 1, 0, bias=bias),
-                                   *norm_layer(norm, ch), activation()]
-        for _ in range(doublings - 1):
-            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=bias), *norm_layer(norm, ch // 2), activation()]
-            ch //= 2
-        layers += [nn.ConvTranspose2d(ch, channels, 4, 2, 1, bias=bias), nn.Tanh()]
+        chs = level_channels(width, doublings)[::-1]  # from the start map to the one next to the image
+        layers: list[nn.Module] = [nn.ConvTranspose2d(in_features, chs[0], start, 1, 0, bias=bias),
+                                   *norm_layer(norm, chs[0]), activation()]
+        for ch_in, ch_out in zip(chs, chs[1:]):
+            layers += [nn.ConvTranspose2d(ch_in, ch_out, 4, 2, 1, bias=bias), *norm_layer(norm, ch_out), activation()]
+        layers += [nn.ConvTranspose2d(chs[-1], channels, 4, 2, 1, bias=bias), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -87,14 +98,13 @@ class ConvEncoder(nn.Module):
         super().__init__()
         start, doublings = conv_geometry(image_size)
         bias = norm == "none"
-        ch = width
-        layers: list[nn.Module] = [nn.Conv2d(channels, ch, 4, 2, 1, bias=bias), activation()]
-        for _ in range(doublings - 1):
-            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=bias), *norm_layer(norm, ch * 2), activation()]
-            ch *= 2
+        chs = level_channels(width, doublings)
+        layers: list[nn.Module] = [nn.Conv2d(channels, chs[0], 4, 2, 1, bias=bias), activation()]
+        for ch_in, ch_out in zip(chs, chs[1:]):
+            layers += [nn.Conv2d(ch_in, ch_out, 4, 2, 1, bias=bias), *norm_layer(norm, ch_out), activation()]
         self.body = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Conv2d(ch, out_features, start, 1, 0, bias=head_bias), nn.Flatten())
-        self.feature_channels = ch
+        self.head = nn.Sequential(nn.Conv2d(chs[-1], out_features, start, 1, 0, bias=head_bias), nn.Flatten())
+        self.feature_channels = chs[-1]
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)

@@ -1,8 +1,9 @@
 """DCGAN (Radford et al., arXiv 1511.06434): transposed-conv generator, strided-conv discriminator,
 BatchNorm, ReLU in G, LeakyReLU(0.2) in D, weights from N(0, 0.02).
 
-The stacks (ganstudio.models.conv) cover the tutorial's 28 px model (width 112) and the paper's
-32/64 px one (width 64). A smaller width (e.g. 32, the app's default) trains faster on a CPU.
+The stacks (ganstudio.models.conv) cover the tutorial's 28 px model (width 112), the paper's 32/64 px one
+(width 64) and 16, 128 and 256 px (the paper's stack with levels added or removed at the low-resolution
+end, at most 512 channels at width 64). A smaller width (e.g. 32, the app's default) trains faster on a CPU.
 
 Departs from the paper by default: **instance noise** (Sønderby et al., arXiv 1610.04490; Arjovsky &
 Bottou, arXiv 1701.04862): D sees real and generated images with Gaussian noise added, σ 0.1 (pixels in
@@ -36,7 +37,7 @@ from torch import nn
 
 from ganstudio.models import register_family
 from ganstudio.models.adversarial import AdversarialFamily
-from ganstudio.models.conv import ConvDecoder, ConvEncoder, dcgan_init_
+from ganstudio.models.conv import CONV_IMAGE_SIZES, ConvDecoder, ConvEncoder, dcgan_init_
 
 
 def dcgan_default_width(image_size: int) -> int:
@@ -46,7 +47,8 @@ def dcgan_default_width(image_size: int) -> int:
 
 @register_family("dcgan")
 class DCGAN(AdversarialFamily):
-    description = "deep convolutional GAN (the tutorial's at 28 px; the paper's stack at 32/64 px)"
+    image_sizes = CONV_IMAGE_SIZES
+    description = "deep convolutional GAN (the tutorial's at 28 px; the paper's stack at 16-256 px)"
     channels_last = True
 
     def default_width(self) -> int:

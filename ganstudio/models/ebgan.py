@@ -22,7 +22,7 @@ from torch import nn
 from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
 from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
-from ganstudio.models.conv import AutoEncoder, ConvDecoder, dcgan_init_, leaky_relu, relu
+from ganstudio.models.conv import CONV_IMAGE_SIZES, AutoEncoder, ConvDecoder, dcgan_init_, leaky_relu, relu
 from ganstudio.models.dcgan import dcgan_default_width
 from ganstudio.models.two_networks import TwoNetworkFamily
 
@@ -42,6 +42,7 @@ def pulling_away(codes: torch.Tensor) -> torch.Tensor:
 
 @register_family("ebgan")
 class EBGAN(TwoNetworkFamily):
+    image_sizes = CONV_IMAGE_SIZES
     description = "energy-based GAN: an auto-encoder discriminator and a margin (Zhao et al. 2016)"
     channels_last = True
     metrics = (
@@ -84,7 +85,7 @@ class EBGAN(TwoNetworkFamily):
         real = batch[IMAGE]
         n = real.shape[0]
         with self.autocast():
-            fake = self.G(torch.randn(n, self.latent_dim, device=self.device))
+            fake = self.G(self.draw_latent(n))
 
         self.D.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)

@@ -14,6 +14,7 @@ from torch import nn
 
 from ganstudio.models import register_family
 from ganstudio.models.adversarial import AdversarialFamily
+from ganstudio.models.base import FamilyOption
 
 
 class MaskDropout(nn.Module):
@@ -69,10 +70,12 @@ class MLPDiscriminator(nn.Module):
 class MLPGAN(AdversarialFamily):
     description = "the tutorial's fully connected GAN (fast on a CPU)"
     joint_discriminator_pass = True  # no batch statistics in D: one pass over real+fake is exact
-    options = ()  # the tutorial's maths: no instance noise (it learns from the start without)
+    # The tutorial's maths: no instance noise (it learns from the start without).
+    options = (FamilyOption("dropout", "D's dropout", 0.5, 0.0, 0.9,
+                            "the share of D's hidden units dropped in training (the tutorial's 0.5; 0: none)"),)
 
     def build_generator(self) -> nn.Module:
         return MLPGenerator(self.latent_dim, self.image_shape)
 
     def build_discriminator(self) -> nn.Module:
-        return MLPDiscriminator(self.image_shape)
+        return MLPDiscriminator(self.image_shape, dropout=self.settings["dropout"])

@@ -162,7 +162,7 @@ class SRGAN(TwoNetworkFamily):
             raise ConfigError(f"SRGAN upscales ×2 or ×4, not ×{self.scale}")
         self.G_mse = self.place(copy.deepcopy(self.G)).requires_grad_(False)
         self.content_network: nn.Module | None = None
-        self.content_scale: float | None = None  # what the feature distance is multiplied by
+        self.content_scale: torch.Tensor | None = None  # 0-dim: what the feature distance is multiplied by
         self._provide_content_network: Callable[[int], nn.Module] | None = None
         self.step = 0
 
@@ -271,15 +271,21 @@ class SRGAN(TwoNetworkFamily):
             target = self.content_network(hr).float()
         distance = (self.content_network(sr).float() - target).square().mean()
         if self.content_scale is None:
-            self.content_scale = getattr(self.content_network, "loss_scale", None) or float(
-                mse.detach() / distance.detach().clamp_min(1e-12))
+            fixed = getattr(self.content_network, "loss_scale", None)
+            self.content_scale = (torch.tensor(float(fixed), device=self.device) if fixed else
+                                  mse.detach() / distance.detach().clamp_min(1e-12))
         return self.content_scale * distance
 
     def training_state(self) -> dict[str, float]:
-        return {} if self.content_scale is None else {"content_scale": self.content_scale}
+        return {} if self.content_scale is None else {"content_scale": float(self.content_scale)}
 
     def load_training_state(self, state: dict[str, float]) -> None:
-        self.content_scale = state.get("content_scale")
+        scale = state.get("content_scale")
+        self.content_scale = None if scale is None else torch.tensor(float(scale), device=self.device)
+
+    def replicated_state(self) -> list[torch.Tensor]:
+        """The content scale, measured on each process's first GAN-phase batch, then their mean."""
+        return [] if self.content_scale is None else [self.content_scale]
 
     # -- fixed inputs, rendering, the grid --------------------------------------------------------
 

@@ -16,7 +16,7 @@ from torch import nn
 from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
 from ganstudio.models.base import Family, FamilyOption, MetricInfo, Tensors
-from ganstudio.models.conv import ConvDecoder, ConvEncoder
+from ganstudio.models.conv import CONV_IMAGE_SIZES, ConvDecoder, ConvEncoder
 from ganstudio.models.dcgan import dcgan_default_width
 
 
@@ -33,6 +33,7 @@ class PosteriorMean(nn.Module):
 
 @register_family("vae")
 class VAE(Family):
+    image_sizes = CONV_IMAGE_SIZES
     description = "variational auto-encoder: stable but blurry; encodes real images into z"
     channels_last = True
     can_encode = True

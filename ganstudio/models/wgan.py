@@ -19,7 +19,7 @@ from torch import nn
 from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
 from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
-from ganstudio.models.conv import ConvDecoder, ConvEncoder, Norm, dcgan_init_
+from ganstudio.models.conv import CONV_IMAGE_SIZES, ConvDecoder, ConvEncoder, Norm, dcgan_init_
 from ganstudio.models.dcgan import dcgan_default_width
 from ganstudio.models.two_networks import TwoNetworkFamily
 
@@ -35,6 +35,7 @@ WASSERSTEIN_METRICS = (
 class CriticFamily(TwoNetworkFamily):
     """G and a critic trained on the Wasserstein objective. Subclasses choose the critic's
     normalisation, its optimisers and what keeps it Lipschitz."""
+    image_sizes = CONV_IMAGE_SIZES
 
     channels_last = True
     discriminator_name = "critic"
@@ -76,7 +77,7 @@ class CriticFamily(TwoNetworkFamily):
         real = batch[IMAGE]
         n = real.shape[0]
         with torch.no_grad(), self.autocast():
-            fake = self.G(torch.randn(n, self.latent_dim, device=self.device))
+            fake = self.G(self.draw_latent(n))
 
         self.D.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
@@ -98,7 +99,7 @@ class CriticFamily(TwoNetworkFamily):
             self.D.requires_grad_(False)
             self.opt_g.zero_grad(set_to_none=True)
             with self.autocast():
-                loss_g = -self.D(self.G(torch.randn(n, self.latent_dim, device=self.device))).float().mean()
+                loss_g = -self.D(self.G(self.draw_latent(n))).float().mean()
             loss_g.backward()
             self.opt_g.step()
 

@@ -40,3 +40,14 @@ def describe_device(device: torch.device) -> str:
         return "Apple MPS"
     threads = torch.get_num_threads()
     return f"CPU ({threads} thread{'s' if threads > 1 else ''})"
+
+
+def tune_for(device: torch.device) -> None:
+    """Process-wide settings for training on ``device``. CUDA: cuDNN picks the fastest convolution algorithms
+    for the run's fixed batch shapes once (``cudnn.benchmark``), and float32 matmuls and convolutions use
+    TF32 tensor cores (10-bit mantissa products, float32 accumulation: the precision GAN training needs,
+    at several times the speed on Ampere and later)."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True

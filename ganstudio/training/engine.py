@@ -4,6 +4,9 @@
     ended = trainer.run(control, callbacks=[printer])  # blocks; call from a worker thread in a GUI
 
 Metric sums stay on the device between reports (one sync per report, at most ~20 per second).
+Under ``torchrun`` each process trains on its rows of every batch and the gradients are averaged before
+each optimiser step (``ganstudio.distributed``); decisions (stop, reports, checkpoints) are taken once for
+all processes, and only the first (rank 0) writes the run folder and calls the callbacks.
 A resume is exact (same losses as an uninterrupted run, on the CPU); a rollback to an earlier
 checkpoint says what it changes (``BranchChange``: lower learning rates, new noise) so that it does
 not walk the same path again, and sets the abandoned branch's files aside (``RunFolder.start_branch``).
@@ -14,11 +17,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import torch
 
+from ganstudio import distributed
 from ganstudio.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
 from ganstudio.config import RunConfig
 from ganstudio.data import load_dataset
@@ -45,7 +49,7 @@ from ganstudio.models import build_family, family_class
 from ganstudio.models.base import TARGET, Family, Tensors, Z
 from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.control import TrainingControl
-from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device
+from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device, tune_for
 from ganstudio.training.runs import RunFolder
 
 
@@ -134,11 +138,16 @@ class Trainer:
         """Train until done, stopped, out of time or diverged. Raises UserError subclasses for bad
         data, configuration or checkpoints before the first step."""
         control = control or TrainingControl()
-        notify = _Broadcast(callbacks)
+        shard = distributed.current()  # None: this process trains alone
+        lead = shard is None or shard.lead
+        notify = _Broadcast(callbacks if lead else ())
         cfg, t = self.config, self.config.train
         device = select_device(t.device)
+        if shard is not None:
+            device = distributed.training_device(device, shard)
         if device.type == "cpu":
             torch.set_num_threads(t.threads or DEFAULT_CPU_THREADS)
+        tune_for(device)
 
         crops = family_class(cfg.model.family).trains_on_crops
         cfg = self.config = cfg.replace(data=family_class(cfg.model.family).data_settings(cfg.data))
@@ -151,13 +160,15 @@ class Trainer:
         needed = {name: data.tensors()[name] for name in family_class(cfg.model.family).needs}
         batch_size, smallest = t.batch_size, min(len(tensor) for tensor in needed.values())
         if smallest < batch_size and not crops:
-            batch_size = smallest
+            batch_size = smallest - smallest % (shard.world if shard else 1)
             what = "images" if smallest == len(data) else "images in its smaller domain"
             warnings.append(TrainingWarning(0, "batch_clamped",
                                             f"The data set has only {smallest} {what}, fewer than the batch "
                                             f"size {t.batch_size}; training with batches of {batch_size}."))
 
-        cfg = self.config = self._with_names(cfg, data)
+        if shard is not None:
+            shard.local_batch_size(batch_size)  # ConfigError unless it splits evenly
+        cfg = self.config = self._with_names(cfg, data).replace(train={"world_size": shard.world if shard else 1})
         torch.manual_seed(t.seed)
         family = self.family = build_family(cfg.data, cfg.model, t, device)
         held_for_grid = {} if held is None else {
@@ -172,12 +183,19 @@ class Trainer:
             _set_learning_rates(family, configured)  # the config's (a rollback's lower ones, --lr-g)
             if self.change.seed is not None:
                 torch.manual_seed(self.change.seed)
+        if shard is not None:  # the same start everywhere, then the same gradients at every step
+            distributed.broadcast_([tensor for net in family.networks().values()
+                                    for tensor in (*net.parameters(), *net.buffers())])
+            distributed.average_gradients_before_steps(family.optimizers())
         order_seed = t.seed if t.order_seed is None else t.order_seed
+        one = shard or distributed.ONE_PROCESS
         if crops:
             photos = data.photos if data.photos is not None else Photos.from_images(data.images)
-            batches = CropBatches(photos, cfg.data.image_size, batch_size, device, order_seed, family.channels_last)
+            batches = CropBatches(photos, cfg.data.image_size, batch_size, device, order_seed, family.channels_last,
+                                  shard=one)
         else:
-            batches = DeviceBatches(needed, batch_size, device, order_seed, channels_last=family.channels_last)
+            batches = DeviceBatches(needed, batch_size, device, order_seed, channels_last=family.channels_last,
+                                    shard=one)
         self.batches = batches
         if family.wants_feature_network():
             family.use_feature_network(lambda step: self._content_network(data, notify, step))
@@ -187,7 +205,9 @@ class Trainer:
 
         family.begin(start_step, total)
         history: dict[int, float] = {}
-        if self.run_folder is None:
+        if not lead:
+            self.run_folder = None  # only the first process writes
+        elif self.run_folder is None:
             self.run_folder = RunFolder.create(self.out, cfg)
         else:
             self.run_folder.write_config(cfg)
@@ -197,12 +217,15 @@ class Trainer:
         health = HealthMonitor(real_diversity=mean_pairwise_distance(real.permute(0, 2, 3, 1).numpy()),
                                d_loss_floor=family.winning_loss_floor, **family.health_options())
         evaluator = None
-        if t.eval_every:
+        if t.eval_every and lead:
             evaluator = QualityEvaluator(cfg.data, data, t.eval_samples, t.eval_features, t.seed, held_out=held)
-        loop = _LoopState(self, family, batches, fixed, notify, health, start_step, total, evaluator, history)
-        notify("on_start", RunStarted(self.run_folder.path, describe_device(device), start_step, total,
-                                   batches.steps_per_epoch, tuple(m.key for m in family.metrics),
-                                   self.change.describe() if self.checkpoint is not None else None))
+        loop = _LoopState(self, family, batches, fixed, notify, health, start_step, total, evaluator, history,
+                          shard, order_seed)
+        if lead:
+            where = describe_device(device) + (f", {shard.world} processes" if shard else "")
+            notify("on_start", RunStarted(self.run_folder.path, where, start_step, total, batches.steps_per_epoch,
+                                       tuple(m.key for m in family.metrics),
+                                       self.change.describe() if self.checkpoint is not None else None))
         for w in warnings:
             notify("on_warning", w)
         return loop.run(control)
@@ -249,13 +272,28 @@ def _change_record(change: BranchChange, t) -> dict:
     return record | ({"seed": change.seed} if change.seed is not None else {})
 
 
+@dataclass(frozen=True)
+class _Decisions:
+    """What the loop does after a step; in a distributed run the same on every process (``agree``)."""
+
+    stop: bool
+    report: bool
+    checkpoint: bool
+    time_up: bool
+    no_improvement: bool
+
+
 class _LoopState:
     """One session of the loop: timing, metric sums and the periodic work."""
 
     def __init__(self, trainer: Trainer, family: Family, batches: DeviceBatches, fixed: Tensors,
                  notify: _Broadcast, health: HealthMonitor, start_step: int, total: int,
-                 evaluator: QualityEvaluator | None, fids: dict[int, float]):
+                 evaluator: QualityEvaluator | None, fids: dict[int, float],
+                 shard: distributed.Shard | None = None, noise_seed: int = 0):
         self.trainer, self.family, self.batches = trainer, family, batches
+        self.shard, self.noise_seed = shard, noise_seed
+        self.lead = shard is None or shard.lead
+        self.stopping = False  # a distributed run's agreed stop
         self.run_folder = trainer.run_folder
         self.t = trainer.config.train
         self.fixed, self.notify, self.health = fixed, notify, health  # fixed: the sample grid's inputs
@@ -278,6 +316,7 @@ class _LoopState:
         try:
             return self._run(control)
         finally:
+            distributed.end_steps()
             if self.evaluator is not None:
                 self.evaluator.cancel()
 
@@ -294,40 +333,44 @@ class _LoopState:
                 while not control.wait_while_paused(timeout=0.05):
                     self._serve_snapshot(control)
                 self._exclude_pause(time.perf_counter() - paused_at)
-            if control.stop_requested:
+            if self.stopping if self.shard else control.stop_requested:
                 reason = "stopped"
                 break
-            self._accumulate(self.family.train_step(self.batches.batch(self.step)))
-            self.step += 1
+            self._train_step()
             self._serve_snapshot(control)
             now = time.perf_counter()
-            if now - self.last_report_t >= self.trainer.report_interval_s and not self._report(now):
+            decided = self._decide(control, now, deadline)
+            self.stopping = decided.stop
+            if decided.report and not self._report(now):
                 return self._diverged()
             periodic = self.step % t.sample_every == 0 or (t.eval_every and self.step % t.eval_every == 0)
-            checkpoint_due = self.step % t.checkpoint_every == 0 or control.take_checkpoint_request()
-            if (periodic or checkpoint_due) and not self._weights_finite():
-                return self._diverged()
+            checkpoint_due = self.step % t.checkpoint_every == 0 or decided.checkpoint
+            if periodic or checkpoint_due:
+                if not self._weights_finite():
+                    return self._diverged()
+                self._agree_on_statistics()
             if self.step % t.sample_every == 0:
                 self._samples()
             if t.eval_every and self.step % t.eval_every == 0:
                 self._submit_quality()
-            if self._no_improvement():
+            if decided.no_improvement:
                 reason = "no_improvement"
                 break
             if checkpoint_due:
                 if not self._report(time.perf_counter()):
                     return self._diverged()
                 self._checkpoint()
-            if now > deadline:
+            if decided.time_up:
                 reason = "time_limit"
                 break
 
         if not self._report(time.perf_counter()) or not self._weights_finite():
             return self._diverged()
+        self._agree_on_statistics()
         if self.step % t.sample_every != 0:
             self._samples()
         quality_note = self._finish_quality(control, reason)
-        latest = self.run_folder.latest_checkpoint()
+        latest = self.run_folder.latest_checkpoint() if self.lead else None
         path = latest if latest is not None and latest.stem == checkpoint_name(self.step) else self._checkpoint()
         messages = {"finished": f"Training finished after {self.step} steps.",
                     "stopped": f"Training stopped at step {self.step}; resume to continue.",
@@ -337,6 +380,34 @@ class _LoopState:
         ended = RunEnded(self.step, reason, messages[reason] + quality_note, path)
         self.notify("on_end", ended)
         return ended
+
+    def _train_step(self) -> None:
+        """One step of the family; a distributed one draws its noise from (seed, rank, step) and averages
+        the state the family says the processes share."""
+        if self.shard is not None:
+            distributed.seed_step(self.noise_seed, self.step, self.shard)
+        self._accumulate(self.family.train_step(self.batches.batch(self.step)))
+        if self.shard is not None and (shared := self.family.replicated_state()):
+            distributed.average_(shared)
+        self.step += 1
+
+    def _decide(self, control: TrainingControl, now: float, deadline: float) -> _Decisions:
+        """After a step: stop, report, checkpoint, time limit, no improvement. In a distributed run any
+        process's yes counts (one small all-reduce on the CPU): a stop on one stops all, the first process's
+        clock and quality measures decide for all."""
+        decided = _Decisions(stop=control.stop_requested,
+                             report=now - self.last_report_t >= self.trainer.report_interval_s,
+                             checkpoint=control.take_checkpoint_request(), time_up=now > deadline,
+                             no_improvement=self._no_improvement())
+        if self.shard is None:
+            return decided
+        return _Decisions(*(bool(v) for v in distributed.agree(list(astuple(decided)))))
+
+    def _agree_on_statistics(self) -> None:
+        """Before anything reads the networks (samples, quality, checkpoints): a distributed run averages
+        the BatchNorm statistics each process gathered from its own rows."""
+        if self.shard is not None:
+            distributed.average_norm_statistics_(list(self.family.networks().values()))
 
     def _serve_snapshot(self, control: TrainingControl) -> None:
         if control.take_snapshot_request():
@@ -359,7 +430,10 @@ class _LoopState:
         if self.count == 0:
             return True
         keys = list(self.sums)
-        values = (torch.stack([self.sums[k].float() / self.counts[k] for k in keys])).tolist()
+        stacked = torch.stack([self.sums[k].float() / self.counts[k] for k in keys])
+        if self.shard is not None:
+            distributed.average_([stacked])  # the means over all processes' rows
+        values = stacked.tolist()
         self.sums, self.counts, self.count = {}, {}, 0
         means = dict(zip(keys, values))
         if not all(math.isfinite(v) for v in values):
@@ -372,8 +446,10 @@ class _LoopState:
         eta = (self.total - self.step) * elapsed / done if done else None
         epoch = self.step / self.batches.steps_per_epoch
         self.last_report_t, self.last_report_step = now, self.step
-        self.run_folder.append_metrics({"step": self.step, "epoch": round(epoch, 4), "time": round(time.time(), 3),
-                                        "images_per_s": round(images_per_s, 1), **means})
+        if self.lead:
+            self.run_folder.append_metrics({"step": self.step, "epoch": round(epoch, 4),
+                                            "time": round(time.time(), 3), "images_per_s": round(images_per_s, 1),
+                                            **means})
         report = StepReport(self.step, epoch, self.total, means, images_per_s, elapsed, eta)
         self.notify("on_step", report)
         for warning in self.health.observe_step(report):
@@ -511,6 +587,8 @@ class _LoopState:
     # -- periodic work ----------------------------------------------------------------------------
 
     def _samples(self) -> None:
+        if not self.lead:
+            return
         outputs = self.family.render(self.fixed)
         tiles, columns = self.family.sample_tiles(self.fixed, outputs)
         path = self.run_folder.sample_path(self.step)
@@ -531,8 +609,11 @@ class _LoopState:
         self.run_folder.append_sefa(record)
         return record
 
-    def _checkpoint(self) -> Path:
-        """Save (the caller has checked the weights are finite) and prune, keeping the best evaluated one."""
+    def _checkpoint(self) -> Path | None:
+        """Save (the caller has checked the weights are finite) and prune, keeping the best evaluated one;
+        in a distributed run the first process saves (all hold the same weights), the others return None."""
+        if not self.lead:
+            return None
         path = save_checkpoint(self.run_folder.checkpoints_dir, self.family, step=self.step,
                                epoch=self.step // self.batches.steps_per_epoch,
                                config=self.trainer.config.to_dict(), fixed_inputs=self.fixed)
@@ -548,7 +629,7 @@ class _LoopState:
 
     def _diverged(self) -> RunEnded:
         bad = ", ".join(f"{k} = {v}" for k, v in self.last_values.items() if not math.isfinite(v))
-        last = self.run_folder.latest_checkpoint()
+        last = self.run_folder.latest_checkpoint() if self.lead else None
         kept = f" The last good checkpoint is {last.name}." if last else ""
         ended = RunEnded(self.step, "diverged",
                          f"Training diverged at step {self.step} ({bad or 'the weights are no longer finite'}) and "

@@ -5,7 +5,7 @@ import types
 
 import pytest
 import torch
-from conftest import StopAt
+from conftest import DEVICE, StopAt
 
 from ganstudio.checkpoint import load_generator
 from ganstudio.config import RunConfig
@@ -37,7 +37,7 @@ def test_mlp_gan_moves_samples_towards_the_data(tmp_path, pixel_fd):
     of generated and real images falls below 40 % of its starting value (measured: 1.01 -> 0.26)."""
     config = RunConfig().replace(
         data={"dataset": "faces", "num_images": 6000}, model={"family": "gan"},
-        train={"max_steps": 400, "sample_every": 400, "num_samples": 256, "device": "cpu"},
+        train={"max_steps": 400, "sample_every": 400, "num_samples": 256, "device": DEVICE},
     )
     recorder = Recorder()
     trainer = Trainer(config, out=tmp_path)
@@ -189,7 +189,7 @@ def test_quality_is_measured_in_the_background_and_the_domain_fid_falls(tmp_path
     metrics.jsonl and reach the callbacks; over 600 steps of the MLP GAN the domain FID falls."""
     config = RunConfig().replace(data={"num_images": 3000}, model={"family": "gan"},
                                  train={"max_steps": 600, "epochs": 100, "eval_every": 150, "eval_samples": 500,
-                                        "sample_every": 10**6, "device": "cpu"})
+                                        "sample_every": 10**6, "device": DEVICE})
     domain_features(config.data)  # trained once per data set and cached, as a second run finds it
     recorder = Recorder()
     trainer = Trainer(config, out=tmp_path)
@@ -238,3 +238,18 @@ def test_the_best_checkpoint_is_kept_and_training_can_roll_back_to_it(tmp_path, 
     assert main(["train", "--resume", str(run.path), "--from-best", "--max-steps", "45"]) == 0
     assert "Rolling back to step 40" in capsys.readouterr().err
     assert [r["step"] for r in run.read_metrics() if "loss_d" in r][-1] == 45
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_data_set_too_large_for_the_gpu_is_staged_through_pinned_memory(monkeypatch):
+    """The same batches, step after step, whether the data live on the GPU or are copied one step ahead."""
+    import ganstudio.data.batches as batches
+
+    tensors = {"image": torch.randint(0, 256, (500, 1, 8, 8), dtype=torch.uint8), "label": torch.arange(500)}
+    resident = batches.DeviceBatches(tensors, 32, torch.device("cuda"), seed=3)
+    monkeypatch.setattr(batches, "GPU_RESIDENT_SHARE", 0.0)
+    staged = batches.DeviceBatches(tensors, 32, torch.device("cuda"), seed=3)
+    assert resident.resident and not staged.resident
+    for step in (0, 1, 2, 5, 6, 30):  # in order, and skipping ahead (a resume)
+        a, b = resident.batch(step), staged.batch(step)
+        assert all(torch.equal(a[k], b[k]) for k in a)

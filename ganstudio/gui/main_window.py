@@ -216,6 +216,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.plots.step_clicked.connect(self.samples.timeline.seek_to_step)
         self.setup.preview_requested.connect(self._load_preview)
+        self.setup.family.currentIndexChanged.connect(self._on_family_chosen)
 
     # -- settings -----------------------------------------------------------------------------------
 
@@ -227,6 +228,18 @@ class MainWindow(QMainWindow):
             except (UserError, ValueError, TypeError):
                 pass  # settings from an older version: keep the defaults
         self.device_label.setText(f"Device: {self.setup.device.currentText()}")
+        self._on_family_chosen()
+
+    @Slot()
+    def _on_family_chosen(self) -> None:
+        """Before any run is shown, the empty grid says what the chosen family's grid will hold."""
+        if self.run_folder is not None:
+            return
+        try:
+            config = self.setup.config()
+        except UserError:
+            config = None
+        self.samples.show_family(family_class(self.setup.family.currentData()), config)
 
     def _save_settings(self) -> None:
         try:

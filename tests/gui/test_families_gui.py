@@ -54,7 +54,7 @@ def test_choosing_a_family_brings_its_defaults_and_settings(qtbot):
     assert restored.config() == config
 
     choose_family(form, "gan")
-    assert form.config().train.lr_g == 2e-4 and form.config().model.options == {}
+    assert form.config().train.lr_g == 2e-4 and form.config().model.options == {"dropout": 0.5}  # the tutorial's
 
 
 def trained(tmp_path, family, steps=30):

@@ -277,3 +277,14 @@ def test_quality_tab_shows_curves_while_training(qtbot, window, errors, monkeypa
     window.quality.clear()
     assert window.open_run(window.run_folder.path)
     assert window.quality.evaluations >= 2  # read back from metrics.jsonl
+
+
+def test_the_empty_grid_says_what_the_chosen_family_will_show(window, qtbot):
+    """Before a run, the grid's placeholder follows the family chosen (it used to speak of z for all)."""
+    form = window.setup
+    assert "latent vectors" in window.samples.view._placeholder
+    form.family.setCurrentIndex(form.family.findData("pix2pix"))
+    assert "input | output | target" in window.samples.view._placeholder
+    form.family.setCurrentIndex(form.family.findData("segan"))
+    assert "noisy input | enhanced | clean" in window.samples.view._placeholder
+    assert "Held-out clips" in window.samples.title.text()

@@ -218,7 +218,7 @@ def test_setup_form_offers_paired_inputs_only_where_needed(qtbot):
     qtbot.addWidget(form)
     form.show()
     assert not form.pair_from.isVisibleTo(form) and form.latent_dim.isVisibleTo(form)
-    assert [form.image_size.itemData(i) for i in range(form.image_size.count())] == [28, 32, 64]
+    assert [form.image_size.itemData(i) for i in range(form.image_size.count())] == [16, 28, 32, 64, 128, 256]
     form.family.setCurrentIndex(form.family.findData("pix2pix"))
     form.family.activated.emit(form.family.currentIndex())
     assert form.pair_from.isVisibleTo(form) and not form.latent_dim.isVisibleTo(form)

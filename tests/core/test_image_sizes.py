@@ -33,7 +33,8 @@ def test_conv_families_train_and_render_at_the_new_sizes(name, size, channels):
     assert out.shape == (2, channels, size, size) and out.abs().max() <= 1
 
 
-@pytest.mark.parametrize("size,channels", [(16, 1), pytest.param(128, 3, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("size,channels", [(16, 1), (128, 3)])
 def test_a_run_samples_and_measures_quality_at_the_smallest_and_a_large_size(tmp_path, size, channels):
     config = RunConfig().replace(
         data={"dataset": "faces", "num_images": 200, "image_size": size, "channels": channels},

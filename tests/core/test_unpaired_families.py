@@ -205,13 +205,17 @@ def test_translate_takes_a_direction_or_attributes(tiny_runs, tmp_path, capsys):
         assert words in capsys.readouterr().err
 
 
-def test_sample_and_eval_work_for_the_new_families(tiny_runs, tmp_path, capsys):
+def test_sample_works_for_the_new_families(tiny_runs, tmp_path):
     cycle, star = tiny_runs["cyclegan"], tiny_runs["stargan"]
     assert main(["sample", str(cycle), "-n", "8", "-o", str(tmp_path / "c.png")]) == 0
     assert read_png(tmp_path / "c.png").shape[:2] == (2 * 34 + 2, 12 * 34 + 2)  # 4 + 4 triples
     assert main(["sample", str(star), "-n", "3", "-o", str(tmp_path / "s.png")]) == 0
     assert read_png(tmp_path / "s.png").shape[:2] == (3 * 34 + 2, 6 * 34 + 2)
-    capsys.readouterr()
+
+
+@pytest.mark.slow  # ~45 s: the attribute and feature networks of two data sets are trained first
+def test_eval_works_for_the_new_families(tiny_runs, capsys):
+    cycle, star = tiny_runs["cyclegan"], tiny_runs["stargan"]
     assert main(["eval", str(cycle), "-n", "40", "--json"]) == 0
     values = json.loads(capsys.readouterr().out)
     assert {"fid_domain_ab", "fid_domain_ba", "counterfactual_l1", "counterfactual_ratio", "flipped",

@@ -75,11 +75,12 @@ def test_resume_is_exact(two):
 
 
 def test_nan_on_one_process_stops_both(two):
-    """Rank 1's batches turn NaN at step 7: both processes end 'diverged' at the same step and nothing
-    non-finite is saved."""
+    """Rank 1's batches turn NaN from the 8th step: both processes end 'diverged' at the same step (the next
+    report, which the lead's clock times, or the sample grid's finite check at step 10) and nothing non-finite
+    is saved."""
     first, second = ended(two / "nan", 0), ended(two / "nan", 1)
     assert first["reason"] == second["reason"] == "diverged"
-    assert first["step"] == second["step"] == 8
+    assert first["step"] == second["step"] and 8 <= first["step"] <= 10
     run = next((two / "nan" / "runs").iterdir())
     assert not (run / "checkpoints").exists() or not list((run / "checkpoints").iterdir())
 

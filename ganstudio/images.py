@@ -85,8 +85,16 @@ def save_gif(frames: list[np.ndarray], path: str | Path, frame_ms: int = 120, sc
 
 
 def mp4_encoder() -> str | None:
-    """The ffmpeg program that ``save_mp4`` uses, or None when there is none on the PATH."""
-    return shutil.which("ffmpeg")
+    """The ffmpeg program that ``save_mp4`` uses: the one the ``imageio-ffmpeg`` wheel ships (the
+    ``video`` extra), else one on the PATH, else None."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return shutil.which("ffmpeg")
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError:  # the wheel's binary is missing for this platform
+        return shutil.which("ffmpeg")
 
 
 def save_mp4(frames: list[np.ndarray], path: str | Path, fps: int = 25, scale: int = 1) -> None:
@@ -95,7 +103,8 @@ def save_mp4(frames: list[np.ndarray], path: str | Path, fps: int = 25, scale: i
     needs). Raises UserError when ffmpeg is missing or fails."""
     encoder = mp4_encoder()
     if encoder is None:
-        raise UserError("MP4 export needs ffmpeg on the PATH (https://ffmpeg.org); GIF export works without it")
+        raise UserError('MP4 export needs ffmpeg: pip install "ganstudio[video]" (it brings one), or put ffmpeg on '
+                        "the PATH (https://ffmpeg.org); GIF export works without it")
     if not frames:
         raise ValueError("no frames to write")
     rgb = np.stack([f if f.shape[-1] == 3 else np.repeat(f, 3, axis=-1) for f in frames])

@@ -1,6 +1,7 @@
 """`ganstudio directions` and `ganstudio traverse` on a run made by `ganstudio train`."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from PIL import Image
 
 from ganstudio.cli import main
 from ganstudio.data.faces import FACTOR_NAMES
+from ganstudio.images import mp4_encoder
 from ganstudio.training.engine import Trainer
 
 
@@ -81,12 +83,13 @@ def test_mp4_needs_ffmpeg_and_says_so(trained_run, tmp_path, monkeypatch, capsys
     dirs = tmp_path / "d.json"
     main(["directions", str(trained_run), "-k", "2", "-o", str(dirs)])
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # nor the video extra's ffmpeg
     assert main(["traverse", str(trained_run), "--direction", f"{dirs}:0", "-o", str(tmp_path / "s.mp4")]) == 2
     assert "needs ffmpeg" in capsys.readouterr().err
     assert not (tmp_path / "s.mp4").exists()
 
 
-@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="ffmpeg is not installed")
+@pytest.mark.skipif(mp4_encoder() is None, reason="neither the video extra nor an ffmpeg on the PATH")
 def test_traverse_mp4_with_ffmpeg(trained_run, tmp_path):
     dirs = tmp_path / "d.json"
     main(["directions", str(trained_run), "-k", "2", "-o", str(dirs)])

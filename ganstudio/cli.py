@@ -251,6 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
                               "inception (torchvision's weights when present; slow on a CPU) (default: domain)")
     project.add_argument("--pixels-only", action="store_true",
                          help="no perceptual term (no feature network to train or load)")
+    export = sub.add_parser("export", help="write a run's generator as ONNX or TorchScript for other tools",
+                            description="Write the generator of a run as ONNX (onnxruntime, TensorRT, the browser, "
+                                        "other explorers) or TorchScript, with a JSON sidecar (OUT.json) that says "
+                                        "what its inputs mean and how its outputs are scaled. The app's Explore "
+                                        "tab opens ONNX generators (File → Open ONNX generator).")
+    export.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    export.add_argument("-o", "--output", required=True, metavar="G.onnx", help="the file to write (.onnx or .pt)")
+    export.add_argument("--format", choices=("onnx", "torchscript"),
+                        help="default: from the file name (.onnx: onnx, .pt: torchscript)")
+    export.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     return parser
 
 
@@ -839,6 +849,16 @@ def _named_directions(snapshot, path: str | None, names: list[str]):
     return [by_name[name] for name in names]
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from ganstudio.interop.export import export_generator
+
+    exported = export_generator(args.checkpoint or args.run, args.output, args.format)
+    checked = (f"; onnxruntime's output matches torch's within {exported.max_difference:.1g}"
+               if exported.max_difference is not None else "")
+    print(f"Wrote {exported.path} and {exported.sidecar.name} (what its inputs and outputs are){checked}")
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from ganstudio.gui.app import run_app
 
@@ -849,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": cmd_train, "sample": cmd_sample, "directions": cmd_directions, "traverse": cmd_traverse,
-               "eval": cmd_eval, "translate": cmd_translate, "upscale": cmd_upscale, "enhance": cmd_enhance, "project": cmd_project,
+               "eval": cmd_eval, "translate": cmd_translate, "upscale": cmd_upscale, "enhance": cmd_enhance, "project": cmd_project, "export": cmd_export,
                "gui": cmd_gui,
                None: cmd_gui}[args.command]
     try:

@@ -70,6 +70,7 @@ class GeneratorSnapshot:
     # phase's G and the GAN's), or None; ``alpha`` is the blend ``generator`` has.
     blend_ends: tuple[nn.Module, nn.Module] | None = None
     alpha: float = 1.0
+    differentiable: bool = True  # False for a generator run outside torch (ONNX): no projection of real images
 
     @classmethod
     def of_family(cls, family: Family, step: int, config: RunConfig, fixed: Tensors | None = None) -> GeneratorSnapshot:

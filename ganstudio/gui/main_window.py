@@ -48,6 +48,7 @@ from ganstudio.gui.widgets.setup_form import SetupForm
 from ganstudio.gui.widgets.speech_samples import held_out_sounds
 from ganstudio.gui.widgets.warnings_panel import WarningsPanel
 from ganstudio.images import image_grid, read_png, save_gif, save_png
+from ganstudio.interop.onnx_generator import onnx_available
 from ganstudio.models import family_class
 from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.engine import Trainer
@@ -171,6 +172,10 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action("Stop", self.controller.stop, "Ctrl+.", "Stop after this step, saving a checkpoint")
         self.new_action = self._action("New run", self.new_run, QKeySequence.StandardKey.New)
         self.open_action = self._action("Open run…", self.choose_run, QKeySequence.StandardKey.Open)
+        self.open_onnx_action = self._action("Open ONNX generator…", self.choose_onnx, tip=(
+            "Explore a generator saved as ONNX (by `ganstudio export` or any other tool)" if onnx_available() else
+            'Opening ONNX generators needs the onnx extra: pip install "ganstudio[onnx]"'))
+        self.open_onnx_action.setEnabled(onnx_available())
         self.save_action = self._action("Save checkpoint", self.controller.request_checkpoint, QKeySequence.StandardKey.Save)
         self.export_action = self._action("Export sample grid…", self.export_grid, "Ctrl+E")
         self.gif_action = self._action("Export GIF of the timeline…", self.export_gif, "Ctrl+G")
@@ -180,7 +185,7 @@ class MainWindow(QMainWindow):
             action.setObjectName(f"{name}Action")
 
         file_menu = self.menuBar().addMenu("&File")
-        for action in (self.new_action, self.open_action, None, self.save_action, self.export_action,
+        for action in (self.new_action, self.open_action, self.open_onnx_action, None, self.save_action, self.export_action,
                        self.gif_action, None, self.quit_action):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         run_menu = self.menuBar().addMenu("&Run")
@@ -313,6 +318,14 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open a run folder", str(self.runs_dir))
         if folder:
             self.open_run(Path(folder))
+
+    @Slot()
+    def choose_onnx(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an ONNX generator", str(self.runs_dir),
+                                              "ONNX generators (*.onnx)")
+        if path:
+            self.tabs.setCurrentWidget(self.explore)
+            self.explore.open_onnx(path)
 
     def open_run(self, path: Path) -> bool:
         """Show a run folder (from the GUI or `ganstudio train`): curves, sample history, settings."""

@@ -20,7 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ganstudio.config import DataConfig
-from ganstudio.data import dataset_version, load_dataset
+from ganstudio.data import dataset_version, list_datasets, load_dataset
 from ganstudio.data.base import ImageSet
 from ganstudio.data.cache import cache_dir, cache_key, load_module, save_module
 from ganstudio.latent.directions import DirectionsError
@@ -115,6 +115,9 @@ def train_attribute_model(data: ImageSet, steps: int = 1000, batch_size: int = 1
 def attribute_model_for(config: DataConfig, data: ImageSet | None = None,
                         check: Callable[[], None] = lambda: None) -> AttributeModel:
     """The attribute model of a data configuration: from the cache, else trained (seconds) and cached."""
+    if config.dataset not in list_datasets():  # e.g. a generator opened from an ONNX file: no data came with it
+        raise DirectionsError("there are no images with known factors or classes behind this generator to name "
+                              "directions from; mark candidates A and B and fit the direction between them instead")
     key = cache_key(data=config.__dict__, images=dataset_version(config.dataset), version=MODEL_VERSION)
     kind = "attributes"
     try:

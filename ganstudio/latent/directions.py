@@ -165,7 +165,10 @@ def direction_stability(previous: Sequence[Direction], current: Sequence[Directi
 # -- PCA (GANSpace) ---------------------------------------------------------------------------------------
 
 def activation_layers(generator: nn.Module) -> list[str]:
-    """Names of the generator's non-linearities, in order: the layers PCA can look at."""
+    """Names of the generator's non-linearities, in order: the layers PCA can look at. A generator run
+    outside torch (ganstudio.interop.onnx_generator) lists its own, and records them too."""
+    if hasattr(generator, "activation_layers"):
+        return generator.activation_layers()
     kinds = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh)
     return [name for name, m in generator.named_modules() if isinstance(m, kinds)]
 
@@ -173,6 +176,8 @@ def activation_layers(generator: nn.Module) -> list[str]:
 @torch.no_grad()
 def record_activations(generator: nn.Module, layer: str, z: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """(N, features) float32: the output of ``layer`` for each z (N, latent_dim), flattened."""
+    if hasattr(generator, "record_activations"):
+        return generator.record_activations(layer, z, batch_size)
     module = dict(generator.named_modules())[layer]
     captured: list[torch.Tensor] = []
     handle = module.register_forward_hook(lambda m, inputs, output: captured.append(output.flatten(1).float().cpu()))
@@ -199,7 +204,7 @@ def pca_directions(generator: nn.Module, latent_dim: int, k: int = 10, layer: st
     layer = layer or layers[0]
     if layer not in layers:
         raise DirectionsError(f"unknown layer {layer!r}; PCA can use: {', '.join(layers)}")
-    device = next(generator.parameters()).device
+    device = next(generator.parameters(), torch.empty(0)).device
     z = torch.randn(n_samples, latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
     x = record_activations(generator, layer, z).double()
     x -= x.mean(0)

@@ -219,6 +219,12 @@ class Family(ABC):
         """How many times larger than its source image the generator's output is (super-resolution: 2 or 4)."""
         return 1
 
+    @property
+    def portable_generator(self) -> nn.Module:
+        """The generator as ONNX and TorchScript write it (same inputs, same outputs): ``generator``, or an
+        equivalent without branches on its inputs' values, which a graph cannot hold."""
+        return self.generator
+
     def interpolation_base(self, step: int) -> nn.Module | None:
         """A second set of generator weights to blend the generator's with (SRGAN's MSE-phase G), or None."""
         return None

@@ -50,6 +50,9 @@ def seeded_noise(module: nn.Module, seed: int):
     """Within the block, ``module``'s noise layers (NoiseDropout, LatentNoise) draw from a private generator
     seeded ``seed``."""
     layers = [m for m in module.modules() if isinstance(m, (NoiseDropout, LatentNoise))]
+    if not layers:
+        yield
+        return
     device = next(module.parameters()).device
     generator = torch.Generator(device).manual_seed(seed)
     for layer in layers:

@@ -42,6 +42,19 @@ class TwoWayGenerator(nn.Module):
         return out
 
 
+class BothWaysSelected(nn.Module):
+    """:class:`TwoWayGenerator` without branches, for graphs (ONNX, TorchScript): both directions run on
+    every source and ``target`` picks per row (twice the work, the same images)."""
+
+    def __init__(self, two_way: TwoWayGenerator):
+        super().__init__()
+        self.two_way = two_way
+
+    def forward(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        to_b = target.reshape(source.shape[0], -1)[:, :1, None, None] > 0.5
+        return torch.where(to_b, self.two_way.a_to_b(source), self.two_way.b_to_a(source))
+
+
 class UnpairedFamily(Family):
     """Subclasses build the networks (``build_generator``, ``build_discriminator``) and write the step;
     the optimisers are Adam over both generators and over both discriminators, as in the papers' code."""
@@ -89,6 +102,10 @@ class UnpairedFamily(Family):
     @property
     def generator(self) -> nn.Module:
         return self._two_way
+
+    @property
+    def portable_generator(self) -> nn.Module:
+        return BothWaysSelected(self._two_way)
 
     @property
     def target_size(self) -> int:

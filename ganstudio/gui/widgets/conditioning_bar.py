@@ -50,7 +50,8 @@ class ConditioningBar(QWidget):
             self.classes.setCurrentIndex(snapshot.label)
         for w in (self.class_label, self.classes):
             w.setVisible(bool(names))
-        self.encode.setVisible(snapshot is not None and not snapshot.translates and not snapshot.enhances)
+        self.encode.setVisible(snapshot is not None and not snapshot.translates and not snapshot.enhances
+                               and snapshot.differentiable)  # projection follows G's gradients
         self.setVisible(bool(names) or self.encode.isVisibleTo(self))
 
     @Slot()

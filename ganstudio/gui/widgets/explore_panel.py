@@ -342,7 +342,8 @@ class ExplorePanel(QWidget):
     @Slot(str)
     def project_image(self, path: str) -> None:
         """Find the z of an image file (or, for "", a random training image) and explore around it."""
-        if self.snapshot is not None and not self.snapshot.translates and not self.snapshot.enhances:
+        if self.snapshot is not None and self.snapshot.differentiable and not (self.snapshot.translates
+                                                                             or self.snapshot.enhances):
             self._shuffles += 1
             self.real_image.start(self.snapshot, path, self.seed.value() + self._shuffles)
 
@@ -354,13 +355,22 @@ class ExplorePanel(QWidget):
         self.chosen = found.z
         self.state.set_base(found.z)
 
+    def open_onnx(self, path: str) -> None:
+        """Explore an ONNX generator (``ganstudio export``'s, or one made elsewhere), rendered by onnxruntime."""
+        from ganstudio.interop.onnx_generator import open_onnx_generator
+
+        self.message.emit(f"Opening {Path(path).name}…")
+        self.tasks.run(lambda: open_onnx_generator(path), self.set_snapshot, self.message)
+
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and self.body.currentWidget() in (self.latent_body, self.superres, self.speech):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if files and self.body.currentWidget() is self.superres:
+        if files and files[0].lower().endswith(".onnx"):
+            self.open_onnx(files[0])
+        elif files and self.body.currentWidget() is self.superres:
             self.superres.open_file(files[0])  # upscaled at its own size
         elif files and self.body.currentWidget() is self.speech:
             self.speech.open_file(files[0])  # enhanced, any length

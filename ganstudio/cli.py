@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="no perceptual term (no feature network to train or load)")
     export = sub.add_parser("export", help="write a run's generator as ONNX or TorchScript for other tools",
                             description="Write the generator of a run as ONNX (onnxruntime, TensorRT, the browser, "
-                                        "other explorers) or TorchScript, with a JSON sidecar (OUT.json) that says "
+                                        "other explorers) or TorchScript, with a JSON sidecar (G.onnx.json) that says "
                                         "what its inputs mean and how its outputs are scaled. The app's Explore "
                                         "tab opens ONNX generators (File → Open ONNX generator).")
     export.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
@@ -855,6 +855,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     exported = export_generator(args.checkpoint or args.run, args.output, args.format)
     checked = (f"; onnxruntime's output matches torch's within {exported.max_difference:.1g}"
                if exported.max_difference is not None else "")
+    if exported.stochastic:
+        checked = "; it draws its noise inside the graph (as in training), so each run's output differs a little"
     print(f"Wrote {exported.path} and {exported.sidecar.name} (what its inputs and outputs are){checked}")
     return 0
 

@@ -46,7 +46,8 @@ INPUT_MEANINGS = {
 class Exported:
     path: Path
     sidecar: Path
-    max_difference: float | None  # |runtime − torch| on the example inputs; None when the format was not run
+    max_difference: float | None  # |onnxruntime − torch| on the example inputs; None when not compared
+    stochastic: bool  # the generator draws noise inside (pix2pix's dropout, SEGAN's z): outputs vary per run
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -57,8 +58,8 @@ def sidecar_path(path: str | Path) -> Path:
 
 def export_generator(run: str | Path, out: str | Path, fmt: str | None = None) -> Exported:
     """Write the generator of ``run`` (a run folder: its latest checkpoint; or a checkpoint file) to ``out``
-    in ``fmt`` (default: from the suffix, .onnx or .pt), and its sidecar. ONNX exports are run once with
-    onnxruntime (when installed) on the example inputs and compared with torch."""
+    in ``fmt`` (default: from the suffix, .onnx or .pt), and its sidecar. ONNX exports of deterministic
+    generators are run once with onnxruntime (when installed) on the example inputs and compared with torch."""
     out = Path(out)
     fmt = fmt or FORMATS.get(out.suffix.lower())
     if fmt not in FORMATS.values():
@@ -68,18 +69,20 @@ def export_generator(run: str | Path, out: str | Path, fmt: str | None = None) -
     module = family.portable_generator.eval()
     examples = tuple(fixed[name][:2].contiguous() for name in family.generator_inputs)
     output_name = "enhanced" if family.takes(NOISY) else "image"
+    stochastic = any(isinstance(m, (NoiseDropout, LatentNoise)) for m in module.modules())
     with torch.no_grad():
         expected = module(*examples)
+    difference = None
     if fmt == "onnx":
         atomic_write_bytes(out, _onnx_bytes(module, examples, family, output_name))
-        difference = _onnx_difference(out, family.generator_inputs, examples, expected)
+        if not stochastic:
+            difference = _onnx_difference(out, family.generator_inputs, examples, expected)
     else:
         atomic_write_bytes(out, _torchscript_bytes(module, examples, family))
-        difference = None
     sidecar = sidecar_path(out)
-    description = _description(family, examples, expected, output_name, fmt, info.step, info.config)
+    description = _description(family, examples, expected, output_name, fmt, info.step, info.config, stochastic)
     atomic_write_text(sidecar, json.dumps(description, indent=2))
-    return Exported(out, sidecar, difference)
+    return Exported(out, sidecar, difference, stochastic)
 
 
 def _onnx_bytes(module: nn.Module, examples: tuple[torch.Tensor, ...], family: Family, output_name: str) -> bytes:
@@ -125,7 +128,7 @@ def _torchscript_bytes(module: nn.Module, examples: tuple[torch.Tensor, ...], fa
 
 
 def _description(family: Family, examples: tuple[torch.Tensor, ...], output: torch.Tensor, output_name: str,
-                 fmt: str, step: int, config: dict) -> dict:
+                 fmt: str, step: int, config: dict, stochastic: bool) -> dict:
     """The sidecar: enough for a tool that knows nothing of ganstudio to feed the generator and read it."""
     inputs = [{"name": name, "shape": ["batch", *x.shape[1:]], "dtype": str(x.dtype).removeprefix("torch."),
                "meaning": INPUT_MEANINGS[name]} for name, x in zip(family.generator_inputs, examples)]
@@ -133,7 +136,6 @@ def _description(family: Family, examples: tuple[torch.Tensor, ...], output: tor
         meaning = "images, float32 (N, C, H, W) in [-1, 1]: uint8 = round((x + 1) * 127.5)"
     else:
         meaning = "enhanced speech, float32 (N, 1, samples) in [-1, 1] at 16 kHz"
-    stochastic = any(isinstance(m, (NoiseDropout, LatentNoise)) for m in family.generator.modules())
     return {
         "format": SIDECAR_FORMAT, "version": 1, "file_format": fmt, "family": family.name, "step": step,
         "inputs": inputs,
@@ -145,7 +147,7 @@ def _description(family: Family, examples: tuple[torch.Tensor, ...], output: tor
         "domain_names": list(family.model_cfg.domain_names) if family.takes(TARGET) else [],
         "target_size": family.target_size if family.takes(TARGET) else 0,  # K of the target input (N, K)
         "scale": family.output_scale,
-        "stochastic": stochastic,  # draws noise inside (pix2pix's dropout, SEGAN's z): outputs vary per run
+        "stochastic": stochastic,
         "config": config,
         "versions": {"ganstudio": ganstudio.__version__, "torch": torch.__version__},
     }

@@ -41,7 +41,7 @@ class LatentNoise(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = (x.shape[0], self.channels, *x.shape[2:])
-        z = torch.randn(shape, generator=self.generator, device=x.device, dtype=x.dtype)
+        z = x.new_empty(shape).normal_(generator=self.generator)  # randn's numbers; exports with a free batch size
         return torch.cat([x, z], dim=1)
 
 

@@ -118,7 +118,7 @@ class AttributeControls(TargetControl):
 
     @staticmethod
     def serves(snapshot: GeneratorSnapshot) -> bool:
-        return snapshot.takes_target and snapshot.reader is not None
+        return snapshot.takes_target and (snapshot.target_size > 1 or len(snapshot.domain_names) == 1)
 
     # -- building the rows ------------------------------------------------------------------------
 
@@ -127,6 +127,8 @@ class AttributeControls(TargetControl):
         names = tuple(snapshot.domain_names) or tuple(f"attribute {i + 1}" for i in range(snapshot.target_size))
         if names != self.names:
             self._build_rows(names)
+        for widget in (self.readout_header, *self.readout, *self.readout_labels):  # an ONNX export has no D
+            widget.setVisible(snapshot.reader is not None)
 
     def _build_rows(self, names: tuple[str, ...]) -> None:
         self.names = names
@@ -136,7 +138,7 @@ class AttributeControls(TargetControl):
         grid = QGridLayout(self.rows)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
-        header = QLabel("D reads the output")
+        header = self.readout_header = QLabel("D reads the output")
         header.setToolTip("The model's own attribute classifier (its discriminator's second head) on the output")
         header.setStyleSheet("color: gray")
         grid.addWidget(header, 0, 3, 1, 2, Qt.AlignmentFlag.AlignRight)
@@ -241,7 +243,7 @@ class AttributeControls(TargetControl):
             self._start_at(snapshot.fixed[ATTRIBUTES][fixed_index].numpy())
         elif factors is not None and self.names == tuple(FACE_ATTRIBUTES):
             self._start_at(face_attributes(factors)[0])
-        elif image is not None:
+        elif image is not None and snapshot.reader is not None:
             self.renderer.submit(INPUT_READ, partial(read_input, np.array(image[None], np.uint8)))
 
     def _start_at(self, attributes: np.ndarray, quiet: bool = True) -> None:
@@ -252,7 +254,8 @@ class AttributeControls(TargetControl):
 
     def render_extras(self, source: np.ndarray) -> None:
         self._source = np.array(source, np.uint8)
-        self.renderer.submit(READOUT, partial(read_output, self._source[None], self.target()))
+        if self.snapshot is not None and self.snapshot.reader is not None:
+            self.renderer.submit(READOUT, partial(read_output, self._source[None], self.target()))
         self._render_strip()
 
     @Slot()

@@ -360,7 +360,15 @@ class ExplorePanel(QWidget):
         from ganstudio.interop.onnx_generator import open_onnx_generator
 
         self.message.emit(f"Opening {Path(path).name}…")
-        self.tasks.run(lambda: open_onnx_generator(path), self.set_snapshot, self.message)
+        self.tasks.run(lambda: open_onnx_generator(path), self._on_onnx_opened, self.message)
+
+    @Slot(object)
+    def _on_onnx_opened(self, snapshot: GeneratorSnapshot) -> None:
+        self.set_snapshot(snapshot)
+        c, h, w = snapshot.image_shape
+        reads = f"z of {snapshot.latent_dim}" if snapshot.latent_dim else ", ".join(snapshot.inputs)
+        self.message.emit(f"Opened {snapshot.source}: reads {reads}, draws {c}×{h}×{w}; rendered by onnxruntime "
+                          "(no gradients, so real images cannot be projected into it)")
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and self.body.currentWidget() in (self.latent_body, self.superres, self.speech):

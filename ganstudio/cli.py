@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Find directions in z that change one aspect of the images and "
                                             "write them as JSON (load them in the app's explorer, or use them "
                                             "with 'ganstudio traverse').")
-    directions.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    directions.add_argument("run", help="run folder, a checkpoint (.json/.safetensors), or an ONNX generator (.onnx)")
     directions.add_argument("--method", choices=list(DISCOVERY_METHODS), default="sefa",
                             help="; ".join(f"{n}: {d}" for n, d in DISCOVERY_METHODS.items()) + " (default: sefa)")
     directions.add_argument("-k", type=int, default=10, help="how many directions (default: 10)")
@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "well each factor is covered, for labelled data the classes. "
                                           "Translation models (pix2pix): L1, PSNR, SSIM and the FID of outputs "
                                           "against targets on the run's held-out pairs.")
-    evaluate.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    evaluate.add_argument("run", help="run folder, a checkpoint (.json/.safetensors), or an ONNX generator (.onnx)")
     evaluate.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     evaluate.add_argument("-n", type=int, default=2000, help="generated and real images (default: 2000)")
     evaluate.add_argument("--features", choices=("domain", "inception"), default="domain",
@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     traverse = sub.add_parser("traverse", help="render a strip of images along a direction",
                               description="Move one z along a direction from -RANGE to +RANGE and render "
                                           "the images as one row (.png) or an animation (.gif).")
-    traverse.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    traverse.add_argument("run", help="run folder, a checkpoint (.json/.safetensors), or an ONNX generator (.onnx)")
     traverse.add_argument("--direction", required=True, metavar="FILE.json:WHICH",
                           help="a direction file and which direction: its index (from 0) or its name")
     traverse.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Translate an image, or every image of a folder, with an image-to-image "
                                            "run: inputs are resized to the model's size and channels; outputs keep "
                                            "the input's file name.")
-    translate.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    translate.add_argument("run", help="run folder, a checkpoint (.json/.safetensors), or an ONNX generator (.onnx)")
     translate.add_argument("input", help="an image file, or a folder of images")
     translate.add_argument("-o", "--output", required=True, metavar="OUT",
                            help="an image file for one input; a folder for a folder")
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
                                          "super-resolution run. Images of any size are read at their own size "
                                          "(upright, transparency on white) and run tile by tile, without seams; "
                                          "outputs are PNG.")
-    upscale.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    upscale.add_argument("run", help="run folder, a checkpoint (.json/.safetensors), or an ONNX generator (.onnx)")
     upscale.add_argument("input", help="an image file, or a folder of images (sub-folders included)")
     upscale.add_argument("-o", "--output", required=True, metavar="OUT",
                          help="OUT.png (or a folder) for one input; a folder for a folder (same relative paths)")
@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
                                          "Files of any length, channels, bit depth and rate are read as 16 kHz "
                                          "mono and enhanced in half-overlapping windows; outputs are 16-bit "
                                          "16 kHz mono WAV.")
-    enhance.add_argument("run", help="run folder, or a checkpoint (.json/.safetensors)")
+    enhance.add_argument("run", help="run folder, a checkpoint (.json/.safetensors), or an ONNX generator (.onnx)")
     enhance.add_argument("input", help="a WAV file, or a folder of them (sub-folders included)")
     enhance.add_argument("-o", "--output", required=True, metavar="OUT",
                          help="OUT.wav (or a folder) for one input; a folder for a folder (same relative paths)")
@@ -451,6 +451,18 @@ class JsonLinesProgress(TrainerCallback):
         self._emit("end", step=e.step, reason=e.reason, message=e.message, checkpoint=e.checkpoint)
 
 
+def _open_generator(args: argparse.Namespace):
+    """The generator to render with: a run's checkpoint (``--checkpoint``, else the run folder's latest), or
+    an ONNX generator (``RUN`` given as a .onnx file)."""
+    from ganstudio.snapshot import GeneratorSnapshot
+
+    if str(args.run).lower().endswith(".onnx") and not getattr(args, "checkpoint", None):
+        from ganstudio.interop.onnx_generator import open_onnx_generator
+
+        return open_onnx_generator(args.run)
+    return GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+
+
 # -- sample ---------------------------------------------------------------------------------------
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -555,9 +567,8 @@ def _class_index(spec: str, class_names: tuple[str, ...]) -> int:
 
 def _snapshot(args: argparse.Namespace):
     """The run's generator for directions and traversals, bound to ``--class`` if the model is conditional."""
-    from ganstudio.snapshot import GeneratorSnapshot
 
-    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    snapshot = _open_generator(args)
     if snapshot.translates:
         raise UserError(f"{snapshot.config.model.family} translates images; it has no z to find directions in")
     if args.label is None:
@@ -620,12 +631,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ganstudio.metrics.evaluate import evaluate
     from ganstudio.metrics.features import feature_network
     from ganstudio.metrics.translation import held_out_quality
-    from ganstudio.snapshot import GeneratorSnapshot
 
     if args.n < 10:
         raise UserError("-n must be at least 10")
     start = time.perf_counter()
-    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    snapshot = _open_generator(args)
     if snapshot.enhances:  # speech: against the clean clips the run held out, no feature network
         values = held_out_quality(snapshot, _held_out_data(snapshot.config), None, args.n)
         if args.json:
@@ -660,12 +670,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from ganstudio.data.folder import IMAGE_EXTENSIONS
     from ganstudio.images import save_image
     from ganstudio.latent.encoding import image_from_file
-    from ganstudio.snapshot import GeneratorSnapshot
 
     source, out = Path(args.input), Path(args.output)
     if not source.exists():
         raise UserError(f"{source} does not exist")
-    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    snapshot = _open_generator(args)
     if not snapshot.translates:
         raise UserError(f"{snapshot.config.model.family} draws images from z; 'translate' needs an image-to-image "
                         "run (pix2pix, cyclegan, discogan, stargan)")
@@ -734,7 +743,6 @@ def _input_and_output(args: argparse.Namespace, suffix: str, what: str) -> tuple
 
 def cmd_upscale(args: argparse.Namespace) -> int:
     from ganstudio.data.folder import skipped_warning
-    from ganstudio.snapshot import GeneratorSnapshot
     from ganstudio.upscale import upscale_file, upscale_files
 
     if not 0.0 <= args.alpha <= 1.0:
@@ -742,7 +750,7 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     if args.tile < 8:
         raise UserError("--tile must be at least 8")
     source, out = _input_and_output(args, ".png", "upscaled images are written as PNG")
-    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    snapshot = _open_generator(args)
     if snapshot.scale < 2:
         what = "translates images at their own size" if snapshot.translates else "draws images from z"
         raise UserError(f"{snapshot.source} is a {snapshot.config.model.family} model, which {what}; 'upscale' "
@@ -776,10 +784,9 @@ def cmd_upscale(args: argparse.Namespace) -> int:
 
 def cmd_enhance(args: argparse.Namespace) -> int:
     from ganstudio.enhance import enhance_files
-    from ganstudio.snapshot import GeneratorSnapshot
 
     source, out = _input_and_output(args, ".wav", "enhanced speech is written as WAV")
-    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    snapshot = _open_generator(args)
     if not snapshot.enhances:
         raise UserError(f"{snapshot.source} is a {snapshot.config.model.family} model, which makes images; "
                         "'enhance' needs a speech-enhancement run (segan)")
@@ -797,16 +804,18 @@ def cmd_project(args: argparse.Namespace) -> int:
     from ganstudio.latent.encoding import image_from_file
     from ganstudio.latent.projection import project
     from ganstudio.metrics.features import feature_network
-    from ganstudio.snapshot import GeneratorSnapshot
 
     edits = _parse_numbers(args.edit, "--edit", "yaw=+2")
     if edits and not args.edited:
         raise UserError("--edit needs --edited OUT.png to write the edited image to")
     if args.starts < 1 or args.steps < 1:
         raise UserError("--starts and --steps must be at least 1")
-    snapshot = GeneratorSnapshot.from_checkpoint(args.checkpoint or args.run)
+    snapshot = _open_generator(args)
     if snapshot.translates:
         raise UserError(f"{snapshot.config.model.family} translates images; it has no z to project into")
+    if not snapshot.differentiable:
+        raise UserError(f"{snapshot.source} runs in onnxruntime, which gives no gradients to project with; "
+                        "project with the run it was exported from")
     image = image_from_file(args.image, snapshot.image_shape)
     features = None
     if not args.pixels_only:

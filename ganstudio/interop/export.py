@@ -27,7 +27,7 @@ from ganstudio.checkpoint import load_generator
 from ganstudio.data.base import LABEL, NOISY, SOURCE
 from ganstudio.errors import UserError
 from ganstudio.fileio import atomic_write_bytes, atomic_write_text
-from ganstudio.models.base import TARGET, Z, Family
+from ganstudio.models.base import TARGET, Family, Z
 from ganstudio.models.noise import LatentNoise, NoiseDropout
 
 FORMATS = {".onnx": "onnx", ".pt": "torchscript"}

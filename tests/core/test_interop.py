@@ -10,15 +10,15 @@ import torch
 from torch import nn
 
 from ganstudio.cli import main
-from ganstudio.latent.discover import discover_directions
 from ganstudio.latent.directions import DirectionsError, sefa_directions
+from ganstudio.latent.discover import discover_directions
 from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.engine import Trainer
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
-from ganstudio.interop.onnx_generator import OnnxError, open_onnx_generator  # noqa: E402
+from ganstudio.interop.onnx_generator import OnnxError, open_onnx_generator
 
 
 def _run(tmp_path_factory, family: str):
@@ -131,6 +131,11 @@ def test_a_dcgan_written_by_torch_onnx_export_opens_in_the_explorer(tmp_path):
     assert len(discover_directions(snapshot, "pca", 2, n_samples=300)) == 2
     with pytest.raises(DirectionsError, match="fit the direction"):
         discover_directions(snapshot, "supervised", 2)
+
+    directions = tmp_path / "d.json"  # the CLI's z tools take it too
+    assert main(["directions", str(path), "--method", "sefa", "-k", "2", "-o", str(directions)]) == 0
+    assert main(["traverse", str(path), "--direction", f"{directions}:0", "-o", str(tmp_path / "strip.png")]) == 0
+    assert (tmp_path / "strip.png").exists()
 
 
 def test_malformed_or_unsuitable_files_say_why(dcgan_run, tmp_path):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import ganstudio.images as images
+from ganstudio import images
 from ganstudio.errors import UserError
 
 

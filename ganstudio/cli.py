@@ -5,7 +5,7 @@
     ganstudio sample runs/<run> -n 64 -o grid.png
     ganstudio directions runs/<run> --method sefa -k 10 -o dirs.json
     ganstudio traverse runs/<run> --direction dirs.json:0 --seed 3 -o strip.png
-    ganstudio eval runs/<run> [--features inception]
+    ganstudio eval runs/<run> [--features inception_standard]
     ganstudio upscale runs/<srgan run> photo.jpg -o photo_x4.png [--alpha 0.5]   # or a folder -> a folder
     ganstudio enhance runs/<segan run> noisy.wav -o enhanced.wav                  # or a folder -> a folder
 """
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from ganstudio import distributed
-from ganstudio.config import DOMAIN_FACTORS, IMAGE_SIZES, PAIR_TRANSFORMS, RunConfig
+from ganstudio.config import DOMAIN_FACTORS, FEATURE_KINDS, IMAGE_SIZES, PAIR_TRANSFORMS, RunConfig
 from ganstudio.errors import UserError
 from ganstudio.events import format_duration
 from ganstudio.training.engine import TrainerCallback
@@ -106,12 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--eval-every", type=int, metavar="N",
                    help="steps between quality evaluations (FID, KID, precision/recall; default: 1000; 0: off)")
     g.add_argument("--eval-samples", type=int, metavar="N", help="images per quality evaluation (default: 1000)")
-    g.add_argument("--eval-features", choices=("domain", "inception"),
-                   help="feature network of the quality measures (default: domain)")
+    g.add_argument("--eval-features", choices=FEATURE_KINDS,
+                   help="feature network of the quality measures, as for 'eval --features' (default: domain)")
     g.add_argument("--stop-after-no-improvement", type=int, metavar="K",
                    help="stop when the FID has not improved for K evaluations (default: never)")
     g = train.add_argument_group("where")
     g.add_argument("--out", default="runs", metavar="DIR", help="parent folder of new runs (default: runs/)")
+    g.add_argument("--tensorboard", action=argparse.BooleanOptionalAction,
+                   help="also write TensorBoard event files under RUN/tb/ (default: on when the extra is installed: "
+                        'pip install "ganstudio[tensorboard]")')
     g.add_argument("--resume", metavar="RUN", help="continue this run folder from its latest checkpoint")
     g.add_argument("--from-best", action="store_true",
                    help="with --resume: roll back to the checkpoint with the best FID instead of the latest "
@@ -164,9 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run", help="run folder, a checkpoint (.json/.safetensors), or an ONNX generator (.onnx)")
     evaluate.add_argument("--checkpoint", metavar="FILE", help="a checkpoint of the run (default: the latest)")
     evaluate.add_argument("-n", type=int, default=2000, help="generated and real images (default: 2000)")
-    evaluate.add_argument("--features", choices=("domain", "inception"), default="domain",
+    evaluate.add_argument("--features", choices=FEATURE_KINDS, default="domain",
                           help="domain: a net trained on the run's data (works offline); inception: "
-                               "Inception-v3, downloaded once (default: domain)")
+                               "Inception-v3 with torchvision's ImageNet weights; inception_standard: the TF "
+                               "Inception of published FIDs (pip install \"ganstudio[fid]\"); both download "
+                               "once (default: domain)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the generated and real samples")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -246,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="directions to edit along (default: named from the data's factors or classes)")
     project.add_argument("--starts", type=int, default=12, help="random starts optimised together (default: 12)")
     project.add_argument("--steps", type=int, default=250, help="optimisation steps (default: 250)")
+    # Not inception_standard: it reads uint8 pixels, through which no gradient flows.
     project.add_argument("--features", choices=("domain", "inception"), default="domain",
                          help="the perceptual term's network: domain (trained on the run's data, offline) or "
                               "inception (torchvision's weights when present; slow on a CPU) (default: domain)")
@@ -273,7 +279,7 @@ _DATA_ARGS = {"dataset": "dataset", "data_root": "root", "image_size": "image_si
 _MODEL_ARGS = {"family": "family", "latent_dim": "latent_dim", "width": "width"}
 _TRAIN_ARGS = ("epochs", "max_steps", "max_minutes", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "seed",
                "device", "amp", "threads", "sample_every", "checkpoint_every", "eval_every", "eval_samples",
-               "eval_features", "stop_after_no_improvement")
+               "eval_features", "stop_after_no_improvement", "tensorboard")
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -310,7 +316,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ganstudio.config import ModelConfig
     from ganstudio.training.control import TrainingControl
     from ganstudio.training.engine import BranchChange, Trainer
+    from ganstudio.training.tensorboard_log import INSTALL_HINT, tensorboard_available
 
+    if args.tensorboard and not tensorboard_available():
+        raise UserError(f"--tensorboard needs the TensorBoard extra: {INSTALL_HINT}")
     interactive = sys.stdout.isatty()
     report_interval = 0.1 if interactive else 1.0
     if (args.from_best or args.lr_scale is not None or args.new_seed is not None) and not args.resume:

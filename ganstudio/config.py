@@ -22,6 +22,9 @@ DRAWN_PAIRS = {"relight": "faces"}  # pairings one data set draws itself -> that
 PAIRED_DATASETS = ("pairs",)  # data sets whose items come with their inputs
 # Factors that split the drawn faces into two unpaired domains (``--domains``), e.g. serious | smiling.
 DOMAIN_FACTORS = ("smile", "hair_color", "yaw", "light")
+# Feature networks of the quality measures (ganstudio.metrics.features): a net trained on the run's data,
+# torchvision's ImageNet Inception-v3, and the TF Inception-v3 of published FIDs (torch-fidelity).
+FEATURE_KINDS = ("domain", "inception", "inception_standard")
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,10 @@ class TrainConfig:
     checkpoint_every: int = 1000  # steps between checkpoints (one is always saved at the end)
     eval_every: int = 1000  # steps between quality evaluations (FID, KID, precision/recall); 0: off
     eval_samples: int = 1000  # generated and real images per evaluation
-    eval_features: str = "domain"  # domain | inception (falls back to domain when unavailable)
+    eval_features: str = "domain"  # one of FEATURE_KINDS (the Inceptions fall back to domain when unavailable)
     stop_after_no_improvement: int = 0  # stop when the FID has not improved for this many evaluations; 0: never
     keep_checkpoints: int = 3
+    tensorboard: bool = True  # also TensorBoard event files under RUN/tb/, when the tensorboard extra is installed
     world_size: int = 1  # processes sharing each batch (torchrun); recorded by the engine, not chosen
 
     def __post_init__(self) -> None:
@@ -146,8 +150,8 @@ class TrainConfig:
             raise ConfigError("eval every and stop after no improvement must be 0 (off) or more")
         if self.eval_samples < 10:
             raise ConfigError("eval samples must be at least 10")
-        if self.eval_features not in ("domain", "inception"):
-            raise ConfigError(f"eval features must be domain or inception, not {self.eval_features}")
+        if self.eval_features not in FEATURE_KINDS:
+            raise ConfigError(f"eval features must be one of {', '.join(FEATURE_KINDS)}, not {self.eval_features}")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError("max steps must be at least 1")
         if self.max_minutes is not None and self.max_minutes <= 0:

@@ -43,7 +43,10 @@ class OnnxError(UserError):
 
 def onnx_available() -> bool:
     """Is the onnx extra (onnx and onnxruntime) installed? (Cheap: nothing is imported.)"""
-    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
+    except (ImportError, ValueError):  # a broken or blocked installation counts as none
+        return False
 
 
 def _onnx_modules():

@@ -1,5 +1,6 @@
 """Feature networks for FID-like measures: images -> vectors. Numbers from different networks are
-never mixed: each network has a ``name`` that the metric keys carry (``fid_domain``, ``fid_inception``).
+never mixed: each network has a ``name`` that the metric keys carry (``fid_domain``, ``fid_inception``,
+``fid_inception_standard``).
 
 - ``domain``: trained by the app on the run's own real images, so every data set - built-in, offline
   or private - gets a quality curve. With known factors (faces) or classes it is the attribute model
@@ -8,11 +9,15 @@ never mixed: each network has a ``name`` that the metric keys carry (``fid_domai
 - ``inception``: torchvision's Inception-v3 (ImageNet weights, 2048-d pool features), the network of
   the standard FID (Heusel et al., arXiv 1706.08500; these weights differ slightly from the
   TensorFlow ones of published FIDs). The weights download once; offline, FeaturesUnavailable says so.
+- ``inception_standard``: the TensorFlow Inception-v3 (2015-12-05) of published FIDs, through the optional
+  extra ``fid`` (torch-fidelity; pytorch-fid ports the same weights): our FID equals torch-fidelity's on the
+  same images saved as PNG files. Downloads once too; without the extra or offline, FeaturesUnavailable.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -24,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganstudio.config import DataConfig
+from ganstudio.config import FEATURE_KINDS, DataConfig
 from ganstudio.data import dataset_version, load_dataset
 from ganstudio.data.base import ImageSet
 from ganstudio.data.cache import cache_key, load_module, save_module
@@ -32,7 +37,6 @@ from ganstudio.errors import UserError
 from ganstudio.latent.attributes import AttributeModel, AttributeNet, attribute_model_for
 from ganstudio.private_rng import build_module
 
-FEATURE_KINDS = ("domain", "inception")
 REACH_TIMEOUT_S = 5.0  # how long to wait for a download server before falling back
 AUTOENCODER_VERSION = 1
 
@@ -43,7 +47,7 @@ class FeaturesUnavailable(UserError):
 
 @dataclass(frozen=True)
 class FeatureNetwork:
-    name: str  # "domain" or "inception": the suffix of the metric keys
+    name: str  # one of FEATURE_KINDS: the suffix of the metric keys
     description: str  # in words, for plot titles and the CLI
     net: nn.Module  # (N, C, H, W) in [-1, 1] -> (N, D); CPU, eval mode
     attributes: AttributeModel | None = None  # factor or class coverage come from it
@@ -166,6 +170,57 @@ def inception_features() -> FeatureNetwork:
     return FeatureNetwork("inception", "Inception-v3 features (ImageNet weights)", _InceptionPool(net))
 
 
+class _StandardInception(nn.Module):
+    """[-1, 1] images (N, 1 or 3, H, W) -> (N, 2048) pool features of torch-fidelity's TF Inception-v3. It takes
+    the uint8 a PNG file would hold (rounded, clamped; grey repeated to RGB, as PIL's convert("RGB") does) and
+    resizes to 299 × 299 itself with TensorFlow 1's bilinear."""
+
+    def __init__(self, extractor: nn.Module):
+        super().__init__()
+        self.extractor = extractor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pixels = ((x.expand(-1, 3, -1, -1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+        return self.extractor(pixels)[0]
+
+
+def standard_inception_features(weights_path: str | Path | None = None) -> FeatureNetwork:
+    """The standard FID network (Heusel et al., arXiv 1706.08500): TensorFlow's Inception-v3 of 2015-12-05 as
+    torch-fidelity ports it, its weights downloaded once into the torch hub cache (``weights_path``: a file
+    of the same layout instead, e.g. random weights in tests)."""
+    try:
+        from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3, FeatureExtractorInceptionV3
+    except ImportError:
+        raise FeaturesUnavailable('the standard FID network needs torch-fidelity: pip install "ganstudio[fid]". '
+                                  "Using the domain features instead.") from None
+    try:
+        if weights_path is None:
+            _reachable_unless_cached(URL_INCEPTION_V3)
+            # No check_hash: torch-fidelity does not check it either, and no offline session here could confirm
+            # that the file's SHA-256 starts with its name's suffix; the safe loader is what protects us.
+            state = torch.hub.load_state_dict_from_url(URL_INCEPTION_V3, progress=False, weights_only=True)
+        else:
+            state = torch.load(weights_path, weights_only=True)
+    except Exception as e:  # noqa: BLE001  urllib, SSL and file errors all mean "no weights here"
+        raise FeaturesUnavailable(
+            f"the standard FID network's weights are not available ({type(e).__name__}: {e}); they download "
+            "once with an internet connection. Using the domain features instead.") from None
+    # torch-fidelity 0.4 unpickles its weights with weights_only=False (torch.hub.load_state_dict_from_url's
+    # default, or torch.load(path, weights_only=False)). We read them above with the safe loader and hand it
+    # only a stand-in of data-less meta tensors, built on the meta device (no random initialisation either: it
+    # would draw from the training thread's generator), then put the real tensors in.
+    stand_in = io.BytesIO()
+    torch.save({key: value.to("meta") for key, value in state.items()}, stand_in)
+    stand_in.seek(0)
+    with torch.device("meta"):
+        extractor = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"],
+                                                feature_extractor_weights_path=stand_in)
+    extractor.load_state_dict(state, assign=True)
+    return FeatureNetwork("inception_standard",
+                          "standard FID Inception (TF weights of published FIDs, via torch-fidelity)",
+                          _StandardInception(extractor))
+
+
 class _VGGFeatures(nn.Module):
     """[-1, 1] images (grey or RGB) -> VGG19's feature maps after conv5_4 and its ReLU (SRGAN's φ5,4)."""
 
@@ -229,12 +284,13 @@ def content_network(config: DataConfig, data: ImageSet | None = None) -> tuple[n
 
 def feature_network(kind: str, config: DataConfig, data: ImageSet | None = None,
                     check: Callable[[], None] = lambda: None) -> tuple[FeatureNetwork, str | None]:
-    """(network, a note for the person or None). Inception that cannot be had falls back to domain."""
+    """(network, a note for the person or None). An Inception that cannot be had falls back to domain."""
     if kind not in FEATURE_KINDS:
         raise UserError(f"unknown features '{kind}'; choose one of: {', '.join(FEATURE_KINDS)}")
-    if kind == "inception":
+    inceptions = {"inception": inception_features, "inception_standard": standard_inception_features}
+    if kind in inceptions:
         try:
-            return inception_features(), None
+            return inceptions[kind](), None
         except FeaturesUnavailable as e:
             return domain_features(config, data, check), str(e)
     return domain_features(config, data, check), None

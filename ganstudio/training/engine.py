@@ -19,12 +19,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from ganstudio import distributed
 from ganstudio.checkpoint import checkpoint_name, load_checkpoint, save_checkpoint
-from ganstudio.config import RunConfig
+from ganstudio.config import RunConfig, TrainConfig
 from ganstudio.data import load_dataset
 from ganstudio.data.base import DOMAIN_A, LABEL, ImageSet
 from ganstudio.data.batches import DeviceBatches, as_model_input
@@ -51,6 +52,9 @@ from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.device import DEFAULT_CPU_THREADS, describe_device, select_device, tune_for
 from ganstudio.training.runs import RunFolder
+
+if TYPE_CHECKING:
+    from ganstudio.training.tensorboard_log import TensorBoardLog
 
 
 class TrainerCallback:
@@ -140,8 +144,10 @@ class Trainer:
         control = control or TrainingControl()
         shard = distributed.current()  # None: this process trains alone
         lead = shard is None or shard.lead
-        notify = _Broadcast(callbacks if lead else ())
         cfg, t = self.config, self.config.train
+        notify = _Broadcast(callbacks if lead else ())
+        own_logs = _own_logs(t, notify) if lead else []
+        notify.callbacks += own_logs
         device = select_device(t.device)
         if shard is not None:
             device = distributed.training_device(device, shard)
@@ -228,7 +234,11 @@ class Trainer:
                                        self.change.describe() if self.checkpoint is not None else None))
         for w in warnings:
             notify("on_warning", w)
-        return loop.run(control)
+        try:
+            return loop.run(control)
+        finally:
+            for log in own_logs:
+                log.close()  # also when a step raised
 
     def _content_network(self, data: ImageSet, notify: _Broadcast, step: int) -> torch.nn.Module:
         """The feature network a family's loss reads, and a note saying which it is."""
@@ -254,6 +264,16 @@ class Trainer:
                 raise RunError(f"the data set's {what} changed since this run started (now {len(now)}: "
                                f"{', '.join(now[:5])}…); this run needs the same {what}")
         return config.replace(model=names) if names else config
+
+
+def _own_logs(t: TrainConfig, notify: _Broadcast) -> list[TensorBoardLog]:
+    """The logs the engine keeps itself beside its callers' callbacks: TensorBoard's event files when the config
+    asks for them and the extra is installed (a failure to write them becomes one warning)."""
+    from ganstudio.training.tensorboard_log import TensorBoardLog, tensorboard_available  # it imports this module
+
+    if not (t.tensorboard and tensorboard_available()):
+        return []
+    return [TensorBoardLog(warn=lambda warning: notify("on_warning", warning))]
 
 
 def _learning_rates(family: Family) -> dict[str, list[float]]:

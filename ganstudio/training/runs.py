@@ -8,6 +8,7 @@
         checkpoints/step_0001000.safetensors + .json
         branches/<time>-after_<k>/  what a resume from step k set aside: the later checkpoints and
                                     grids of the abandoned branch (nothing is deleted)
+        tb/                         TensorBoard event files, with the tensorboard extra (tensorboard_log.py)
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ are hidden too (the config rejects them): domains are the drawn faces', an attri
 folder's. The speech data sets show their own settings (window, noises, SNRs); a family that enhances speech
 (SEGAN) is offered only those, and choosing it selects its built-in speech.
 
-Its values are a :class:`RunConfig` and start at its defaults.
+Its values are a :class:`RunConfig` and start at its defaults. The TensorBoard box is greyed, saying how to
+install the extra, while the extra is missing (the config keeps its value for when it is installed).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from ganstudio.config import (
     DOMAIN_FACTORS,
     DRAWN_PAIRS,
+    FEATURE_KINDS,
     IMAGE_SIZES,
     PAIR_TRANSFORMS,
     PAIRED_DATASETS,
@@ -51,6 +53,7 @@ from ganstudio.gui.widgets.speech_data_box import SpeechDataBox
 from ganstudio.models import family_class, list_families
 from ganstudio.models.base import Z
 from ganstudio.training.device import describe_device
+from ganstudio.training.tensorboard_log import INSTALL_HINT, TB_DIR, tensorboard_available
 
 PAIR_LABELS = {"edges": "its edges (a line drawing)", "grey": "its grey version (colourise)",
                "blur": "a blurred copy (deblur)", "downscale": "a 4× smaller copy (upscale)",
@@ -186,14 +189,22 @@ class SetupForm(QWidget):
         self.stop_no_improvement.setSuffix(" evaluations")
         self.stop_no_improvement.setToolTip("Stop the run when the FID has not improved for this many evaluations")
         self.eval_features = QComboBox()
-        self.eval_features.addItem("domain", "domain")
-        self.eval_features.addItem("Inception", "inception")
-        self.eval_features.setToolTip("domain: a small net trained on this data (works offline); Inception: "
-                                      "the standard FID network, downloaded once")
+        labels = {"inception": "Inception (ImageNet)", "inception_standard": "standard FID Inception"}
+        for kind in FEATURE_KINDS:
+            self.eval_features.addItem(labels.get(kind, kind), kind)
+        self.eval_features.setToolTip("domain: a small net trained on this data (works offline); Inception "
+                                      "(ImageNet): torchvision's weights; standard FID Inception: the TF weights of "
+                                      "published FIDs (needs pip install \"ganstudio[fid]\"); both download once")
         self.device = QComboBox()
         for value, label in detected_devices():
             self.device.addItem(label, value)
         self.seed = _spin(0, 2**31 - 1, t.seed)
+        self.tensorboard = QCheckBox("TensorBoard logs")
+        self.tensorboard.setEnabled(tensorboard_available())
+        self.tensorboard.setToolTip(f"Also write TensorBoard event files under the run's {TB_DIR}/ folder "
+                                    "(tensorboard --logdir runs/)" if self.tensorboard.isEnabled() else
+                                    f"Needs the TensorBoard extra: {INSTALL_HINT}")
+        self._tensorboard = t.tensorboard  # the config's wish, kept while the extra is missing
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -208,7 +219,7 @@ class SetupForm(QWidget):
                           ("D learning rate", self.lr_d), ("Adam β1", self.beta1), ("Adam β2", self.beta2),
                           ("Samples every", self.sample_every), ("Quality every", self.eval_every),
                           ("Quality features", self.eval_features), ("Stop if no better for", self.stop_no_improvement),
-                          ("Device", self.device), ("Seed", self.seed)]),
+                          ("Device", self.device), ("Seed", self.seed), ("", self.tensorboard)]),
         ):
             group = QGroupBox(title)
             form = self._forms[title] = QFormLayout(group)
@@ -251,7 +262,9 @@ class SetupForm(QWidget):
                               beta2=self.beta2.value(), sample_every=self.sample_every.value(),
                               eval_every=self.eval_every.value(), eval_features=self.eval_features.currentData(),
                               stop_after_no_improvement=self.stop_no_improvement.value(),
-                              device=self.device.currentData(), seed=self.seed.value()),
+                              device=self.device.currentData(), seed=self.seed.value(),
+                              tensorboard=self.tensorboard.isChecked() if self.tensorboard.isEnabled()
+                              else self._tensorboard),
         )
 
     def set_config(self, config: RunConfig) -> None:
@@ -269,6 +282,8 @@ class SetupForm(QWidget):
         self.root.setText(d.root or "")
         self.attributes_file.setText(d.attributes_file or "")
         self.labels.setChecked(d.labels)
+        self._tensorboard = t.tensorboard
+        self.tensorboard.setChecked(t.tensorboard and self.tensorboard.isEnabled())
         self.speech.set_values(d)
         self.latent_dim.setValue(m.latent_dim)
         self.width.setValue(m.width or 0)

@@ -59,6 +59,7 @@ def test_export_then_open_gives_the_runs_images_and_directions(dcgan_run, tmp_pa
     assert min(_cos(*pca)) > 0.99
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:FutureWarning")
 def test_torchscript_export_runs_without_ganstudio(dcgan_run, tmp_path):
     out = tmp_path / "G.pt"
     assert main(["export", str(dcgan_run), "-o", str(out)]) == 0

@@ -181,3 +181,20 @@ def test_class_coverage_of_labelled_data(tmp_path):
     real = np.concatenate([dark[200:], light[200:]])[..., None]
     values = evaluate(snapshot, real, features, n=200)
     assert values["class_coverage"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_the_frechet_distance_from_samples_equals_the_one_from_covariances():
+    """Fewer samples than dimensions (Inception's case) take the (M, N) SVD route; it must give the number
+    the (D, D) route gives on the same features."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(40, 90, generator=g), torch.randn(60, 90, generator=g) * 1.3 + 0.2
+    assert frechet_distance(a, b) == pytest.approx(_frechet_by_covariances(a, b), rel=1e-6)
+
+
+def _frechet_by_covariances(a, b) -> float:
+    a, b = a.double(), b.double()
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    values, vectors = torch.linalg.eigh(cov_a)
+    root = vectors @ torch.diag(values.clamp_min(0).sqrt()) @ vectors.T
+    trace = torch.linalg.eigvalsh(root @ cov_b @ root).clamp_min(0).sqrt().sum()
+    return float((a.mean(0) - b.mean(0)).square().sum() + cov_a.trace() + cov_b.trace() - 2 * trace)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,19 @@ DOMAIN_FACTORS = ("smile", "hair_color", "yaw", "light")
 # Feature networks of the quality measures (ganstudio.metrics.features): a net trained on the run's data,
 # torchvision's ImageNet Inception-v3, and the TF Inception-v3 of published FIDs (torch-fidelity).
 FEATURE_KINDS = ("domain", "inception", "inception_standard")
+
+
+def _whole_numbers(config: Any) -> None:
+    """Turn the integer settings given as whole floats (1.0, as JSON or a NAME=VALUE option may) or numpy
+    integers into ints; any other value in them is a ConfigError naming the setting."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if f.type not in ("int", "int | None") or value is None or type(value) is int:
+            continue
+        whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not whole:
+            raise ConfigError(f"{f.name.replace('_', ' ')} must be a whole number, not {value!r}")
+        object.__setattr__(config, f.name, int(value))
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class DataConfig:
     noise_root: str | None = None  # a folder of noise WAVs (the "folder" noise)
 
     def __post_init__(self) -> None:
+        _whole_numbers(self)
         object.__setattr__(self, "noises", tuple(self.noises))
         object.__setattr__(self, "snrs", tuple(float(s) for s in self.snrs))
         if self.window < 1024 or self.window & (self.window - 1):
@@ -103,6 +118,7 @@ class ModelConfig:
     domain_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        _whole_numbers(self)
         object.__setattr__(self, "options", dict(self.options))
         object.__setattr__(self, "class_names", tuple(self.class_names))
         object.__setattr__(self, "domain_names", tuple(self.domain_names))
@@ -141,6 +157,7 @@ class TrainConfig:
     world_size: int = 1  # processes sharing each batch (torchrun); recorded by the engine, not chosen
 
     def __post_init__(self) -> None:
+        _whole_numbers(self)
         positive = ("epochs", "batch_size", "sample_every", "num_samples", "checkpoint_every",
                     "keep_checkpoints")
         for name in positive:

@@ -21,7 +21,17 @@ def test_defaults_are_the_tutorials():
     ({"data": {"image_size": 30}}, "image size"),
     ({"train": {"beta1": 1.0}}, "beta1"),
     ({"train": {"batchsize": 3}}, "unknown train settings: batchsize"),
+    ({"train": {"seed": 1.5}}, "seed must be a whole number, not 1.5"),
+    ({"model": {"latent_dim": "64"}}, "latent dim must be a whole number"),
+    ({"data": {"channels": True}}, "channels must be a whole number"),
 ])
 def test_bad_values_are_rejected(bad, message):
     with pytest.raises(ConfigError, match=message):
         RunConfig.from_dict(bad)
+
+
+def test_whole_floats_become_ints():
+    """JSON and NAME=VALUE options may give 1.0 where an integer is meant; torch needs the int."""
+    config = RunConfig.from_dict({"train": {"seed": 3.0, "max_steps": 10.0}, "model": {"width": 16.0}})
+    assert (config.train.seed, config.train.max_steps, config.model.width) == (3, 10, 16)
+    assert all(type(v) is int for v in (config.train.seed, config.train.max_steps, config.model.width))

@@ -115,6 +115,17 @@ def slow_quality(monkeypatch):
     return net
 
 
+@pytest.fixture
+def quick_attribute_model(monkeypatch):
+    """Attribute models (the faces' domain feature network) trained 50 steps instead of 1,000 (~28 s): for
+    tests where what that network has learnt does not matter."""
+    import functools
+
+    import ganstudio.latent.attributes as attributes
+    monkeypatch.setattr(attributes, "train_attribute_model",
+                        functools.partial(attributes.train_attribute_model, steps=50))
+
+
 class StopAt(TrainerCallback):
     """Asks the run to stop once it has reported ``step`` (reports every step: report_interval_s=0)."""
 

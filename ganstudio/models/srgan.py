@@ -145,6 +145,9 @@ class SRGAN(TwoNetworkFamily):
                      "network; the paper's), 0 the pixel MSE", integer=True),
         FamilyOption("adversarial", "Adversarial weight", ADVERSARIAL_WEIGHT, 0.0, 1.0,
                      "weight of the adversarial loss beside the content loss in the GAN phase (the paper: 0.001)"),
+        FamilyOption("relativistic", "Relativistic D", 0, 0, 1,
+                     "1: D judges whether a real patch looks more real than the average SR patch (ESRGAN's "
+                     "relativistic average GAN); 0: the paper's standard GAN", integer=True),
         FamilyOption("blocks", "Residual blocks", 0, 0, 32, "G's residual blocks; 0: 6 (the paper: 16)",
                      integer=True),
         FamilyOption("residual", "Learn the residual", 1, 0, 1,
@@ -245,20 +248,33 @@ class SRGAN(TwoNetworkFamily):
         self.opt_d.zero_grad(set_to_none=True)
         with self.autocast():
             real_logits, fake_logits = self.D(hr), self.D(sr.detach())
-        loss_d = _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
+        loss_d = self._adversarial(real_logits, fake_logits)
         loss_d.backward()
         self.opt_d.step()
 
         self.D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
         with self.autocast():
-            loss_adv = _bce(self.D(sr), 1.0)
+            sr_logits = self.D(sr)
+            if self.settings["relativistic"]:
+                with torch.no_grad():
+                    real_now = self.D(hr)
+                loss_adv = self._adversarial(sr_logits, real_now)
+            else:
+                loss_adv = _bce(sr_logits, 1.0)
         content = self._content(sr, hr, mse, step)
         (content + self.settings["adversarial"] * loss_adv).backward()
         self.opt_g.step()
         return {"mse": mse.detach(), "content": content.detach(), "loss_d": loss_d.detach(),
                 "loss_g_adv": loss_adv.detach(), "d_real": torch.sigmoid(real_logits.detach().float()).mean(),
                 "d_fake": torch.sigmoid(fake_logits.detach().float()).mean()}
+
+    def _adversarial(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+        """D's loss (G's with the two swapped): BCE, or the relativistic average form (ESRGAN eq. 1-2), where
+        each side's logits are judged against the other side's mean."""
+        if not self.settings["relativistic"]:
+            return _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
+        return _bce(real_logits - fake_logits.mean(), 1.0) + _bce(fake_logits - real_logits.mean(), 0.0)
 
     def _content(self, sr: torch.Tensor, hr: torch.Tensor, mse: torch.Tensor, step: int) -> torch.Tensor:
         """Eq. 5: the MSE between features of SR and HR, scaled to be comparable to the pixel MSE (the paper's

@@ -113,7 +113,8 @@ def test_helper_networks_leave_the_training_random_stream_alone(small_config):
     assert torch.equal(torch.get_rng_state(), state)
 
 
-def test_resume_is_exact_with_quality_measured_and_explorer_snapshots_taken(tmp_path, small_config):
+def test_resume_is_exact_with_quality_measured_and_explorer_snapshots_taken(tmp_path, small_config,
+                                                                            quick_attribute_model):
     """Evaluations (their feature network is trained beside the training thread) and snapshots
     rendered by an explorer must not touch the training's random stream."""
     rendered = []

@@ -126,7 +126,7 @@ def test_the_gan_phase_starts_after_the_mse_phase_and_alpha_blends_the_two(tmp_p
     assert final.scale == 4 and final.translate(lr).shape == (2, 32, 32, 3)
 
 
-def test_resume_across_the_phase_change_is_exact(tmp_path):
+def test_resume_across_the_phase_change_is_exact(tmp_path, quick_attribute_model):
     """With the feature content loss: its network is built when the GAN phase begins, and the run says which."""
     config = sr_config(30, mse_steps=15, content=1)
     whole = Trainer(config, out=tmp_path / "a", report_interval_s=0)

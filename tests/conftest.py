@@ -121,7 +121,7 @@ def quick_attribute_model(monkeypatch):
     tests where what that network has learnt does not matter."""
     import functools
 
-    import ganstudio.latent.attributes as attributes
+    from ganstudio.latent import attributes
     monkeypatch.setattr(attributes, "train_attribute_model",
                         functools.partial(attributes.train_attribute_model, steps=50))
 

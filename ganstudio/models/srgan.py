@@ -20,10 +20,17 @@ into one ``scale`` times larger; it trains on high-resolution patches cropped at
   the MSE phase are kept (``generator_mse``), so the explorer can blend θ = (1 − α)·θ_MSE + α·θ_GAN and
   trade PSNR for sharpness.
 
-Departs from the paper in one place, measured in tests/benchmarks/bench_srgan.py: with ``residual=1``
-(the default) G adds its output to the bicubic upscaling of its input, so it learns only the detail
-bicubic misses (as VDSR, Kim et al. 2016); the paper's G (``residual=0``) must first learn to copy the
-image, which on a CPU takes most of a short run. Widths: the paper's 64 filters and 16 blocks are
+Departs from the paper in two places, measured in tests/benchmarks/bench_srgan.py:
+
+- with ``residual=1`` (the default) G adds its output to the bicubic upscaling of its input, so it learns
+  only the detail bicubic misses (as VDSR, Kim et al. 2016); the paper's G (``residual=0``) must first
+  learn to copy the image, which on a CPU takes most of a short run;
+- D pays the R1 penalty γ/2·E|∇D(HR)|² (Mescheder et al., arXiv 1801.04406) with γ = ``r1`` = 1. Without
+  it D separates HR from SR within tens of steps and its gradient with respect to the image is noise:
+  G, following 10⁻³ of it, paints that noise over the faces. Measured on 16 -> 64 px faces, 2 CPU minutes
+  of GAN phase after the same 600-step MSE phase (PSNR 27.5 dB, domain FID 0.195), pixel content: without
+  R1 the PSNR fell to 26.3 dB and the FID rose to 0.24; with γ = 1 the PSNR stays (28.0 dB) and the FID
+  halves (0.098); γ = 10 sharpens less, γ = 0.2 keeps less of the PSNR. ``--option r1=0`` is the paper's D. Widths: the paper's 64 filters and 16 blocks are
 ``--width 64 --option blocks=16``; without a width 32 filters and 6 blocks.
 """
 
@@ -44,6 +51,7 @@ from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.two_networks import TwoNetworkFamily
 
 ADVERSARIAL_WEIGHT = 1e-3  # eq. 3
+R1_GAMMA = 1.0  # not the paper's: see the docstring
 MIN_IMAGES = 2
 
 
@@ -145,9 +153,9 @@ class SRGAN(TwoNetworkFamily):
                      "network; the paper's), 0 the pixel MSE", integer=True),
         FamilyOption("adversarial", "Adversarial weight", ADVERSARIAL_WEIGHT, 0.0, 1.0,
                      "weight of the adversarial loss beside the content loss in the GAN phase (the paper: 0.001)"),
-        FamilyOption("relativistic", "Relativistic D", 0, 0, 1,
-                     "1: D judges whether a real patch looks more real than the average SR patch (ESRGAN's "
-                     "relativistic average GAN); 0: the paper's standard GAN", integer=True),
+        FamilyOption("r1", "R1 penalty γ", R1_GAMMA, 0.0, 100.0,
+                     "γ of the R1 penalty γ/2·|∇D(HR)|² on D (Mescheder et al. 2018); 0: none (the paper; "
+                     "see the family's docstring)"),
         FamilyOption("blocks", "Residual blocks", 0, 0, 32, "G's residual blocks; 0: 6 (the paper: 16)",
                      integer=True),
         FamilyOption("residual", "Learn the residual", 1, 0, 1,
@@ -246,35 +254,27 @@ class SRGAN(TwoNetworkFamily):
 
         self.D.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
+        gamma = float(self.settings["r1"])
+        real = hr.detach().requires_grad_(True) if gamma else hr
         with self.autocast():
-            real_logits, fake_logits = self.D(hr), self.D(sr.detach())
-        loss_d = self._adversarial(real_logits, fake_logits)
+            real_logits, fake_logits = self.D(real), self.D(sr.detach())
+        loss_d = _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
+        if gamma:
+            slope, = torch.autograd.grad(real_logits.float().sum(), real, create_graph=True)
+            loss_d = loss_d + gamma / 2 * slope.square().sum((1, 2, 3)).mean()
         loss_d.backward()
         self.opt_d.step()
 
         self.D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
         with self.autocast():
-            sr_logits = self.D(sr)
-            if self.settings["relativistic"]:
-                with torch.no_grad():
-                    real_now = self.D(hr)
-                loss_adv = self._adversarial(sr_logits, real_now)
-            else:
-                loss_adv = _bce(sr_logits, 1.0)
+            loss_adv = _bce(self.D(sr), 1.0)
         content = self._content(sr, hr, mse, step)
         (content + self.settings["adversarial"] * loss_adv).backward()
         self.opt_g.step()
         return {"mse": mse.detach(), "content": content.detach(), "loss_d": loss_d.detach(),
                 "loss_g_adv": loss_adv.detach(), "d_real": torch.sigmoid(real_logits.detach().float()).mean(),
                 "d_fake": torch.sigmoid(fake_logits.detach().float()).mean()}
-
-    def _adversarial(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-        """D's loss (G's with the two swapped): BCE, or the relativistic average form (ESRGAN eq. 1-2), where
-        each side's logits are judged against the other side's mean."""
-        if not self.settings["relativistic"]:
-            return _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
-        return _bce(real_logits - fake_logits.mean(), 1.0) + _bce(fake_logits - real_logits.mean(), 0.0)
 
     def _content(self, sr: torch.Tensor, hr: torch.Tensor, mse: torch.Tensor, step: int) -> torch.Tensor:
         """Eq. 5: the MSE between features of SR and HR, scaled to be comparable to the pixel MSE (the paper's

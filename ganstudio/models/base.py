@@ -56,8 +56,9 @@ class FamilyOption:
     integer: bool = False
 
 
-# TrainConfig fields a family may set its own defaults for (``Family.train_defaults``).
-FAMILY_TRAIN_FIELDS = ("batch_size", "lr_g", "lr_d", "beta1", "beta2")
+# TrainConfig fields a family may set its own defaults for (``Family.train_defaults``): the paper's
+# optimiser, and how often a family with slow steps shows and measures itself.
+FAMILY_TRAIN_FIELDS = ("batch_size", "lr_g", "lr_d", "beta1", "beta2", "sample_every", "eval_every")
 
 
 class Family(ABC):

@@ -157,6 +157,8 @@ class Trainer:
 
         crops = family_class(cfg.model.family).trains_on_crops
         cfg = self.config = cfg.replace(data=family_class(cfg.model.family).data_settings(cfg.data))
+        notify("on_status", StatusMessage(0, f"Preparing the data set “{cfg.data.dataset}” (built-in data are made "
+                                             "on first use, then cached)…"))
         data = load_dataset(cfg.data)
         problem = family_class(cfg.model.family).missing_data(data.tensors())
         if problem:

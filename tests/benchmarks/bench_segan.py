@@ -73,6 +73,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--threads", type=int, help="CPU threads (default: the engine's, 2 at most)")
     parser.add_argument("--option", action="append", default=[])
+    parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 2e-4)")
+    parser.add_argument("--lr-d", type=float, help="D's learning rate (default: the family's, 2e-4)")
     parser.add_argument("--run", help="measure this run instead of training one")
     parser.add_argument("--wav-dir", type=Path, help="also measure on the recorded speech under this folder")
     args = parser.parse_args()
@@ -86,6 +88,7 @@ def main() -> None:
                  "device": "cpu", "eval_every": 500, "sample_every": 500, "checkpoint_every": 10**6}
         if args.batch_size:
             train["batch_size"] = args.batch_size
+        train |= {key: value for key, value in (("lr_g", args.lr_g), ("lr_d", args.lr_d)) if value}
         if args.threads:
             train["threads"] = args.threads
         config = RunConfig().replace(data={"dataset": "speech", "window": args.window},
@@ -96,8 +99,8 @@ def main() -> None:
         ended = trainer.run()
         print(f"segan: {ended.step:,} steps in {(time.perf_counter() - start) / 60:.1f} min (width "
               f"{trainer.family.width}, window {args.window}, batch {config.train.batch_size}, threads "
-              f"{config.train.threads or 'default'}, options "
-              f"{config.model.options}); run: {trainer.run_folder.path}")
+              f"{config.train.threads or 'default'}, lr G {config.train.lr_g:g} D "
+              f"{config.train.lr_d:g}, options {config.model.options}); run: {trainer.run_folder.path}")
         snapshot = GeneratorSnapshot.from_checkpoint(ended.checkpoint)
     data = load_dataset(config.data)
     _, held = family_class("segan").split_data(data, config.train.num_samples, config.train.seed)

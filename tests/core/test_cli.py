@@ -34,7 +34,8 @@ def test_train_writes_run_and_json_progress(cli_run):
     run, result = cli_run
     events = [json.loads(line) for line in result.stdout.splitlines()]
     kinds = [e["event"] for e in events]
-    assert kinds[0] == "start" and kinds[-1] == "end" and "step" in kinds
+    assert kinds[:2] == ["status", "start"] and kinds[-1] == "end" and "step" in kinds
+    assert "Preparing the data set “faces”" in events[0]["message"]  # what the wait before the start is
     assert events[-1]["reason"] == "finished" and events[-1]["step"] == 40
     assert {"loss_d", "loss_g", "images_per_s", "eta_s"} <= set(next(e for e in events if e["event"] == "step"))
     assert (run / "config.json").is_file() and (run / "samples" / "step_0000040.png").is_file()
@@ -46,7 +47,8 @@ def test_resume_continues_from_its_step(cli_run):
     result = run_cli("train", "--resume", str(run), "--max-steps", "50")
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert events[0]["start_step"] == 40 and events[-1]["step"] == 50
+    start = next(e for e in events if e["event"] == "start")  # after "preparing the data set" news
+    assert start["start_step"] == 40 and events[-1]["step"] == 50
 
 
 @pytest.mark.parametrize("target", ["grid.png", "pngs/", "arr.npz"])

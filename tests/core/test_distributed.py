@@ -99,7 +99,7 @@ def test_torchrun_trains_and_the_run_opens_like_any_other(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [e["event"] for e in events].count("start") == 1  # one process reports
-    assert "2 processes" in events[0]["device"]
+    assert "2 processes" in next(e for e in events if e["event"] == "start")["device"]
     (path,) = tmp_path.iterdir()
     run = RunFolder.open(path)
     assert run.read_config().train.world_size == 2

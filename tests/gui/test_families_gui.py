@@ -53,8 +53,11 @@ def test_choosing_a_family_brings_its_defaults_and_settings(qtbot):
     restored.set_config(config)
     assert restored.config() == config
 
+    choose_family(form, "segan")  # ~2 steps/s on a CPU: shows its clips and measures them sooner
+    assert (form.config().train.sample_every, form.config().train.eval_every) == (50, 250)
     choose_family(form, "gan")
     assert form.config().train.lr_g == 2e-4 and form.config().model.options == {"dropout": 0.5}  # the tutorial's
+    assert (form.config().train.sample_every, form.config().train.eval_every) == (200, 1000)
 
 
 def trained(tmp_path, family, steps=30):

@@ -297,14 +297,16 @@ class SetupForm(QWidget):
 
     @Slot()
     def _on_family_chosen(self) -> None:
-        """A family picked by the person brings its paper's optimiser settings and its own options."""
+        """A family picked by the person brings its paper's optimiser settings, how often it shows samples and
+        quality, and its own options."""
         name = self.family.currentData()
         if data_mismatch(name, self.dataset.currentData()) or (
                 self.dataset.currentData() in SPEECH_DATASETS and family_class(name).default_dataset not in SPEECH_DATASETS):
             self.dataset.setCurrentIndex(self.dataset.findData(family_class(name).default_dataset))  # its own data
         defaults = family_class(name).train_defaults()
         for key, box in (("batch_size", self.batch_size), ("lr_g", self.lr_g), ("lr_d", self.lr_d),
-                         ("beta1", self.beta1), ("beta2", self.beta2)):
+                         ("beta1", self.beta1), ("beta2", self.beta2), ("sample_every", self.sample_every),
+                         ("eval_every", self.eval_every)):
             box.setValue(defaults[key])
         self.width.setValue(family_class(name).start_width() or 0)
         self.family_options.show_family(name)

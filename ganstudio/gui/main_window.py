@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
             return
         self._save_settings()
         self._begin(config, None)
+        self.progress.show_starting()
         runs_dir = self.runs_dir
         self.controller.start(lambda: Trainer(config, out=runs_dir))
 

@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--width", type=int)
     parser.add_argument("--option", action="append", default=[])
     parser.add_argument("--lr-d", type=float, help="D's learning rate (default: the family's, 1e-4)")
+    parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 1e-4)")
+    parser.add_argument("--batch-size", type=int, help="default: the family's, 16")
     args = parser.parse_args()
     os.environ.setdefault("GANSTUDIO_CACHE", tempfile.mkdtemp(prefix="ganstudio-bench-cache-"))
     options = {k: float(v) for k, v in (o.split("=", 1) for o in args.option)}
@@ -45,7 +47,8 @@ def main() -> None:
         model={"family": "srgan", "width": args.width, "options": options},
         train={**family_class("srgan").train_defaults(), "max_minutes": args.minutes, "epochs": 10**6,
                "device": "cpu", "eval_every": 0, "sample_every": 500, "checkpoint_every": mse_steps,
-               "keep_checkpoints": 100, **({"lr_d": args.lr_d} if args.lr_d else {})})
+               "keep_checkpoints": 100, **{key: value for key, value in (("lr_d", args.lr_d), ("lr_g", args.lr_g),
+                                                                         ("batch_size", args.batch_size)) if value}})
     data = load_dataset(config.data.__class__(**{**config.data.__dict__, "full_size": True}))
     features = domain_features(config.data, data)  # trained before the clock starts
     start = time.perf_counter()
@@ -55,7 +58,8 @@ def main() -> None:
     _, held = family_class("srgan").split_data(data, config.train.num_samples, config.train.seed)
     checkpoints = dict(trainer.run_folder.list_checkpoints())
     print(f"srgan 16 -> 64 faces: {ended.step:,} steps in {minutes:.1f} min (MSE phase {mse_steps:,} steps; width "
-          f"{trainer.family.width}, options {config.model.options}); run: {trainer.run_folder.path}")
+          f"{trainer.family.width}, batch {config.train.batch_size}, lr G {config.train.lr_g:g} D {config.train.lr_d:g}, "
+          f"options {config.model.options}); run: {trainer.run_folder.path}")
     rows = {}
     if mse_steps in checkpoints:
         rows["MSE phase"] = super_resolution_quality(GeneratorSnapshot.from_checkpoint(checkpoints[mse_steps]),

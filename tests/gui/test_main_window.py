@@ -55,6 +55,7 @@ def small_setup(window, epochs=1):
 def test_start_pause_resume_stop(qtbot, window, errors):
     small_setup(window, epochs=100)
     window.start_action.trigger()
+    assert window.progress.bar.format() == "starting: preparing the data…"  # until the run's start arrives
     qtbot.waitUntil(lambda: window.plots.point_count() > 5, timeout=60_000)
     qtbot.waitUntil(lambda: window.samples.current_image() is not None, timeout=60_000)
     first_grid = window.samples.current_image().copy()

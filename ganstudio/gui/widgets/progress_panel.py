@@ -39,6 +39,11 @@ class ProgressPanel(QWidget):
         self.speed.setText("– img/s")
         self.times.setText("elapsed --:--  ETA --:--")
 
+    def show_starting(self) -> None:
+        """Between Start and the run's first report: the data set is loaded (or, built in, made) first."""
+        self.reset()
+        self.bar.setFormat("starting: preparing the data…")
+
     def update_report(self, report: StepReport) -> None:
         """Show ``report`` at the next refresh."""
         self._pending = report

@@ -349,4 +349,4 @@ def test_setup_form_offers_super_resolution_on_photos(qtbot):
     config = form.config()
     assert (config.model.family, config.data.dataset, config.data.image_size, config.data.full_size) == (
         "srgan", "folder", 64, True)
-    assert config.train.batch_size == 16 and config.train.lr_g == 1e-4
+    assert (config.train.batch_size, config.train.lr_g, config.train.lr_d) == (16, 1e-3, 3e-4)

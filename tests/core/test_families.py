@@ -62,7 +62,8 @@ def test_family_reports_what_it_declares_at_both_sizes(name, size, channels):
     assert images.shape == (len(images), channels, size, size) and len(images) >= 3 and images.abs().max() <= 1
     tiles, columns = family.sample_tiles(fixed, family.render(fixed))
     assert tiles.shape[1:] == images.shape[1:] and len(tiles) % columns == 0
-    assert set(family.train_defaults()) == {"batch_size", "lr_g", "lr_d", "beta1", "beta2"}
+    assert set(family.train_defaults()) == {"batch_size", "lr_g", "lr_d", "beta1", "beta2", "sample_every",
+                                            "eval_every"}
 
 
 # Steps and the bound on (pixel FD after) / (before), from measured runs (ratio in brackets).
@@ -130,9 +131,12 @@ def test_options_resolve_with_defaults_and_reject_bad_values():
     with pytest.raises(ConfigError, match="must be in"):
         family_class("began").resolve_options({"gamma": 3})
     assert family_class("wgan-gp").train_defaults() == {"batch_size": 64, "lr_g": 1e-4, "lr_d": 1e-4,
-                                                         "beta1": 0.0, "beta2": 0.9}
+                                                         "beta1": 0.0, "beta2": 0.9, "sample_every": 200,
+                                                         "eval_every": 1000}
     assert family_class("dcgan").train_defaults() == {"batch_size": 60, "lr_g": 2e-4, "lr_d": 2e-4,
-                                                       "beta1": 0.5, "beta2": 0.999}
+                                                       "beta1": 0.5, "beta2": 0.999, "sample_every": 200,
+                                                       "eval_every": 1000}
+    assert family_class("segan").train_defaults()["sample_every"] == 50  # slow steps: samples sooner
 
 
 def test_conditional_family_needs_classes(tmp_path):

@@ -179,14 +179,41 @@ def end_steps() -> None:
     _shared.clear()
 
 
+def shared_generator(device: torch.device | str = "cpu") -> torch.Generator | None:
+    """In a distributed step: the step's stream on ``device``, the same on every rank; otherwise None
+    (draw from torch's global generator)."""
+    device = torch.device(device)
+    if _step_seed[0] is None or current() is None:
+        return None
+    if device not in _shared:
+        _shared[device] = torch.Generator(device).manual_seed(_step_seed[0])
+    return _shared[device]
+
+
 def batch_randn(n: int, *shape: int, device: torch.device) -> torch.Tensor:
     """(n, *shape) float32 from N(0, 1). In a distributed step: this rank's n rows of one draw of n·world
     rows from the step's shared stream (so the global batch's noise is the same on 1 or N processes);
     otherwise from torch's global generator."""
-    shard = current()
-    if _step_seed[0] is None or shard is None:
+    shared = shared_generator(device)
+    if shared is None:
         return torch.randn(n, *shape, device=device)
-    if device not in _shared:
-        _shared[device] = torch.Generator(device).manual_seed(_step_seed[0])
-    rows = torch.randn(n * shard.world, *shape, generator=_shared[device], device=device)
+    shard = current()
+    rows = torch.randn(n * shard.world, *shape, generator=shared, device=device)
     return rows[shard.rank * n:(shard.rank + 1) * n]
+
+
+def gather_rows(rows: torch.Tensor) -> torch.Tensor:
+    """(n, ...) -> (n·world, ...): every rank's rows in rank order (the global batch), on every rank;
+    ``rows`` itself in one process."""
+    shard = current()
+    if shard is None or shard.world == 1:
+        return rows
+    parts = [torch.empty_like(rows) for _ in range(shard.world)]
+    dist.all_gather(parts, rows.contiguous())
+    return torch.cat(parts)
+
+
+def own_rows(global_rows: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``gather_rows``: this rank's rows of a global batch."""
+    shard = current()
+    return global_rows if shard is None else global_rows[shard.rows(len(global_rows))]

@@ -34,8 +34,9 @@ def window_length(snapshot: GeneratorSnapshot) -> int:
 def enhance_clips(snapshot: GeneratorSnapshot, noisy: np.ndarray, seed: int = 0) -> np.ndarray:
     """(N, L) float noisy clips of the model's window -> (N, L) float32 enhanced; z from ``seed``."""
     x = torch.from_numpy(np.asarray(noisy, np.float32))[:, None]
-    with seeded_noise(snapshot.generator, seed):
-        return torch.cat([snapshot.generator(chunk).float() for chunk in x.split(BATCH)])[:, 0].numpy()
+    with snapshot.on_device(), seeded_noise(snapshot.generator, seed):
+        return torch.cat([snapshot.generator(chunk.to(snapshot.device)).float().cpu()
+                          for chunk in x.split(BATCH)])[:, 0].numpy()
 
 
 def window_starts(length: int, window: int) -> list[int]:
@@ -61,10 +62,10 @@ def enhance(snapshot: GeneratorSnapshot, samples: np.ndarray, seed: int = 0,
     taper = torch.hann_window(window, periodic=True)
     out = torch.zeros(len(padded))
     done = 0
-    with seeded_noise(snapshot.generator, seed):
+    with snapshot.on_device(), seeded_noise(snapshot.generator, seed):
         for chunk, first in ((frames[i:i + BATCH], i) for i in range(0, len(frames), BATCH)):
             check()
-            enhanced = snapshot.generator(chunk).float()[:, 0] * taper
+            enhanced = snapshot.generator(chunk.to(snapshot.device)).float()[:, 0].cpu() * taper
             for k, piece in enumerate(enhanced):
                 s = starts[first + k]
                 out[s: s + window] += piece

@@ -3,10 +3,16 @@
 The explorer never runs the module being trained (its weights change under it); it renders from a
 snapshot the training loop hands out between steps, or from a checkpoint. z families render from z
 (:meth:`GeneratorSnapshot.render`); translation families from a source image (:meth:`~GeneratorSnapshot.translate`).
+
+A snapshot of a run training on a CUDA GPU stays on that GPU (a 64 px generator is a few MB there), so the
+explorer and the quality evaluator render on it; their work runs on a side stream (:meth:`GeneratorSnapshot.on_device`),
+beside the training stream rather than queued in it. Inputs and outputs are CPU arrays either way. Checkpoints
+load on the CPU, and so do runs on Apple's MPS (one command queue: renders would wait in the training's).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 from dataclasses import dataclass, field
@@ -37,8 +43,13 @@ class ClassConditioned(nn.Module):
         return self.generator(z, torch.full((z.shape[0],), self.label, dtype=torch.long, device=z.device))
 
 
-def _frozen(module: nn.Module) -> nn.Module:
-    module = module.float().cpu().eval().requires_grad_(False)
+def render_device(training: torch.device) -> torch.device:
+    """Where a live snapshot of a run training on ``training`` renders: that GPU for CUDA, else the CPU."""
+    return training if training.type == "cuda" else torch.device("cpu")
+
+
+def _frozen(module: nn.Module, device: torch.device) -> nn.Module:
+    module = module.float().to(device).eval().requires_grad_(False)
     for p in module.parameters():
         p.grad = None
     return module
@@ -51,7 +62,7 @@ class GeneratorSnapshot:
     has one (the VAE). A translation family's generator maps a source image to an image (``inputs`` ==
     ("source",)); ``fixed`` holds the run's fixed inputs (held-out sources and their targets)."""
 
-    generator: nn.Module  # CPU, float32, eval mode, no gradients
+    generator: nn.Module  # on ``device``, float32, eval mode, no gradients
     latent_dim: int  # 0 without a z
     image_shape: tuple[int, int, int]  # (C, H, W)
     step: int
@@ -71,6 +82,8 @@ class GeneratorSnapshot:
     blend_ends: tuple[nn.Module, nn.Module] | None = None
     alpha: float = 1.0
     differentiable: bool = True  # False for a generator run outside torch (ONNX): no projection of real images
+    device: torch.device = torch.device("cpu")  # where the modules are (a CUDA GPU for live CUDA runs)
+    ready: object | None = field(default=None, repr=False, compare=False)  # CUDA: an event after the copy
 
     @classmethod
     def of_family(cls, family: Family, step: int, config: RunConfig, fixed: Tensors | None = None) -> GeneratorSnapshot:
@@ -87,19 +100,55 @@ class GeneratorSnapshot:
     @classmethod
     def _of(cls, family: Family, take, step: int, source: str, config: RunConfig,
             checkpoint: Path | None, fixed: Tensors) -> GeneratorSnapshot:
-        generator = _frozen(take(family.generator))
+        device = render_device(family.device)
+        generator = _frozen(take(family.generator), device)
         label = 0 if family.takes(LABEL) else None
         if label is not None:
             generator = ClassConditioned(generator, label)
-        encoder = _frozen(take(family.encoder)) if family.can_encode else None
+        encoder = _frozen(take(family.encoder), device) if family.can_encode else None
         base = family.interpolation_base(step)
-        blend_ends = (_frozen(take(base)), generator) if base is not None else None
+        blend_ends = (_frozen(take(base), device), generator) if base is not None else None
+        reader = _frozen(take(family.attribute_reader), device) if family.attribute_reader is not None else None
+        ready = None
+        if device.type == "cuda":  # the copies were queued on the training thread's stream
+            ready = torch.cuda.Event()
+            ready.record()
         return cls(generator, family.latent_dim if family.takes(Z) else 0, family.image_shape, step, source, config,
                    checkpoint, family.class_names if family.takes(LABEL) else (), label, encoder,
                    family.generator_inputs, {name: t.detach().cpu() for name, t in fixed.items()},
-                   family.target_size if family.takes(TARGET) else 0,
-                   _frozen(take(family.attribute_reader)) if family.attribute_reader is not None else None,
-                   family.output_scale, blend_ends)
+                   family.target_size if family.takes(TARGET) else 0, reader, family.output_scale, blend_ends,
+                   device=device, ready=ready)
+
+    @contextlib.contextmanager
+    def on_device(self):
+        """Run the block's work for this snapshot's modules: on the CPU as it is; on a GPU on a side stream
+        that first waits for the snapshot's copy, and is finished when the block ends. Feed the modules
+        tensors ``.to(snapshot.device)``."""
+        if self.device.type != "cuda":
+            yield
+            return
+        stream = torch.cuda.Stream(self.device)
+        if self.ready is not None:
+            stream.wait_event(self.ready)
+        with torch.cuda.stream(stream):
+            yield
+        stream.synchronize()
+
+    def on_cpu(self) -> GeneratorSnapshot:
+        """This snapshot with its modules copied to the CPU (itself when they are there), for work that mixes
+        them with CPU networks (projection through a feature network, direction discovery)."""
+        if self.device.type == "cpu":
+            return self
+
+        def cpu(module: nn.Module | None) -> nn.Module | None:
+            return None if module is None else copy.deepcopy(module).cpu()
+
+        with self.on_device():
+            generator = cpu(self.generator)
+            base = cpu(self.blend_ends[0]) if self.blend_ends is not None else None
+        return dataclasses.replace(self, generator=generator, encoder=cpu(self.encoder), reader=cpu(self.reader),
+                                   blend_ends=(base, generator) if base is not None else None,
+                                   device=torch.device("cpu"), ready=None)
 
     @property
     def translates(self) -> bool:
@@ -133,11 +182,12 @@ class GeneratorSnapshot:
         start, end = self.blend_ends
         if alpha == 1.0:
             return dataclasses.replace(self, generator=end, alpha=1.0)
-        blended = copy.deepcopy(end)
-        ends = zip(start.state_dict().values(), end.state_dict().values(), blended.state_dict().values())
-        for a, b, out in ends:
-            if out.is_floating_point():
-                out.copy_(torch.lerp(a, b, float(alpha)))
+        with self.on_device():
+            blended = copy.deepcopy(end)
+            ends = zip(start.state_dict().values(), end.state_dict().values(), blended.state_dict().values())
+            for a, b, out in ends:
+                if out.is_floating_point():
+                    out.copy_(torch.lerp(a, b, float(alpha)))
         return dataclasses.replace(self, generator=blended, alpha=float(alpha))
 
     @torch.no_grad()
@@ -147,7 +197,8 @@ class GeneratorSnapshot:
         if self.reader is None:
             raise ValueError("this model has no attribute classifier")
         x = torch.from_numpy(np.array(images, np.float32)).permute(0, 3, 1, 2) / 127.5 - 1.0
-        return torch.sigmoid(self.reader(x)).numpy()
+        with self.on_device():
+            return torch.sigmoid(self.reader(x.to(self.device))).cpu().numpy()
 
     @torch.no_grad()
     def encode(self, images: np.ndarray) -> np.ndarray:
@@ -155,7 +206,8 @@ class GeneratorSnapshot:
         if self.encoder is None:
             raise ValueError("this model has no encoder")
         x = torch.from_numpy(np.array(images, np.float32)).permute(0, 3, 1, 2) / 127.5 - 1.0
-        return self.encoder(x).numpy().astype(np.float32)
+        with self.on_device():
+            return self.encoder(x.to(self.device)).cpu().numpy().astype(np.float32)
 
     @property
     def takes_target(self) -> bool:
@@ -184,8 +236,8 @@ class GeneratorSnapshot:
                 raise ValueError(f"this model translates into a domain ({', '.join(self.domain_names)}): give a target")
             codes = torch.as_tensor(np.asarray(target, np.float32))
             inputs.append(codes.reshape(-1, self.target_size).expand(len(x), -1) if codes.ndim < 2 else codes)
-        with seeded_noise(self.generator, noise_seed):
-            return to_uint8(torch.cat([self.generator(*chunks).float()
+        with self.on_device(), seeded_noise(self.generator, noise_seed):
+            return to_uint8(torch.cat([self.generator(*(t.to(self.device) for t in chunks)).float().cpu()
                                        for chunks in zip(*(t.split(batch_size) for t in inputs))]))
 
     @torch.no_grad()
@@ -194,7 +246,8 @@ class GeneratorSnapshot:
         if self.translates:
             raise ValueError("this model translates images; it has no z")
         z = torch.as_tensor(np.asarray(z, np.float32)).reshape(-1, self.latent_dim)
-        return torch.cat([self.generator(chunk).float() for chunk in z.split(batch_size)])
+        with self.on_device():
+            return torch.cat([self.generator(chunk.to(self.device)).float().cpu() for chunk in z.split(batch_size)])
 
     def render(self, z: np.ndarray | torch.Tensor) -> np.ndarray:
         """(N, H, W, C) uint8 for z (N, latent_dim)."""

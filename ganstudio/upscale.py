@@ -48,14 +48,15 @@ def upscale(snapshot: GeneratorSnapshot, image: np.ndarray, tile: int = TILE,
     margin = getattr(snapshot.generator, "receptive_radius", DEFAULT_RADIUS)
     out = np.empty((height * s, width * s, image.shape[2]), np.uint8)
     boxes = tiles(height, width, tile)
-    for done, (top, left, bottom, right) in enumerate(boxes):
-        check()
-        y0, x0 = max(0, top - margin), max(0, left - margin)
-        y1, x1 = min(height, bottom + margin), min(width, right + margin)
-        result = snapshot.generator(x[:, :, y0:y1, x0:x1]).float()
-        keep = result[:, :, (top - y0) * s:(bottom - y0) * s, (left - x0) * s:(right - x0) * s]
-        out[top * s:bottom * s, left * s:right * s] = to_uint8(keep)[0]
-        progress(done + 1, len(boxes))
+    with snapshot.on_device():
+        for done, (top, left, bottom, right) in enumerate(boxes):
+            check()
+            y0, x0 = max(0, top - margin), max(0, left - margin)
+            y1, x1 = min(height, bottom + margin), min(width, right + margin)
+            result = snapshot.generator(x[:, :, y0:y1, x0:x1].to(snapshot.device)).float()
+            keep = result[:, :, (top - y0) * s:(bottom - y0) * s, (left - x0) * s:(right - x0) * s]
+            out[top * s:bottom * s, left * s:right * s] = to_uint8(keep)[0]
+            progress(done + 1, len(boxes))
     return out
 
 

@@ -31,6 +31,7 @@ def attribute_directions(snapshot: GeneratorSnapshot, model: AttributeModel, n_s
 def discover_directions(snapshot: GeneratorSnapshot, method: str, k: int = 10, layer: str | None = None,
                         n_samples: int | None = None, seed: int = 0) -> list[Direction]:
     """The top-``k`` directions of ``snapshot``'s generator by one of ``DISCOVERY_METHODS``."""
+    snapshot = snapshot.on_cpu()  # the methods' maths and samples are on the CPU
     if method == "sefa":
         return sefa_directions(snapshot.generator, snapshot.latent_dim, k, source=snapshot.source)
     if method == "pca":

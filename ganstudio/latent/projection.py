@@ -68,6 +68,7 @@ def project(snapshot: GeneratorSnapshot, image: np.ndarray, features: nn.Module 
     only). ``check()`` runs before every step and may raise to cancel; ``progress(done, total)`` after."""
     if snapshot.translates:
         raise ValueError("this model translates images; it has no z to project into")
+    snapshot = snapshot.on_cpu()  # beside the CPU feature network
     began = time.perf_counter()
     target = torch.from_numpy(np.array(image, np.float32)).permute(2, 0, 1)[None] / 127.5 - 1.0
     if tuple(target.shape[1:]) != snapshot.image_shape:

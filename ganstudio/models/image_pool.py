@@ -8,10 +8,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganstudio import distributed
+
 
 class ImagePool(nn.Module):
     """Stored images are buffers, so checkpoints keep the pool and a resume continues exactly. Its
-    random choices come from the global generator, whose state checkpoints also keep."""
+    random choices come from the global generator, whose state checkpoints also keep.
+
+    Under torchrun the pool is one for the run: each query gathers every process's fakes (the global
+    batch) and draws its choices from the step's shared stream, so all processes hold the same pool (the
+    lead's checkpoint is everyone's: a resume is exact) and each takes back its own rows."""
 
     def __init__(self, capacity: int, image_shape: tuple[int, int, int]):
         super().__init__()
@@ -24,10 +30,12 @@ class ImagePool(nn.Module):
         """fakes (N, C, H, W) -> the N images D sees: each a fake, or a stored one it replaces."""
         if self.capacity == 0:
             return fakes
+        fakes = distributed.gather_rows(fakes)
         out = fakes.clone()
         count = int(self.count)
-        swap = torch.rand(len(fakes)) < 0.5
-        slot = torch.randint(self.capacity, (len(fakes),))
+        shared = distributed.shared_generator()
+        swap = torch.rand(len(fakes), generator=shared) < 0.5
+        slot = torch.randint(self.capacity, (len(fakes),), generator=shared)
         for i in range(len(fakes)):
             if count < self.capacity:
                 self.images[count] = fakes[i]
@@ -36,4 +44,4 @@ class ImagePool(nn.Module):
                 out[i] = self.images[slot[i]]
                 self.images[slot[i]] = fakes[i]
         self.count.fill_(count)
-        return out
+        return distributed.own_rows(out)

@@ -72,12 +72,16 @@ def start_began_at_rank_dependent_k() -> None:
     BEGAN.begin = begin_at_rank_k
 
 
+# A pool of 3 with 4 fakes a step swaps from the second step on; no decay, so a run stopped early has the same rates.
+CYCLEGAN = config("cyclegan", 6, batch_size=4, data={"domains": "smile", "channels": 3},
+                  options={"pool_size": 3, "decay_from": 1.0})
 SCENARIOS = {
     "mlp": lambda runs: run(config("gan", 30, options={"dropout": 0}), runs),
     "dcgan": lambda runs: run(config("dcgan", 20), runs),
     "wgan_gp": lambda runs: run(config("wgan-gp", 6), runs),
     "began": lambda runs: (start_began_at_rank_dependent_k(), run(config("began", 12, options={"lambda_k": 0.0}), runs))[1],
-    "cyclegan": lambda runs: run(config("cyclegan", 4, batch_size=4, data={"domains": "smile", "channels": 3}), runs),
+    "cyclegan": lambda runs: run(CYCLEGAN, runs),
+    "cyclegan_resumed": lambda runs: run(CYCLEGAN, runs, resume_at=3),
     "srgan": lambda runs: run(config("srgan", 4, batch_size=8, data={"image_size": 64},
                                      options={"mse_steps": 2, "content": 0}), runs),
     "straight": lambda runs: run(config("dcgan", 20), runs),

@@ -3,6 +3,7 @@
 import threading
 import types
 
+import numpy as np
 import pytest
 import torch
 from conftest import DEVICE, StopAt
@@ -14,9 +15,11 @@ from ganstudio.images import to_uint8
 from ganstudio.metrics.features import domain_features
 from ganstudio.models import list_families
 from ganstudio.models.gan import MLPGAN
+from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.control import TrainingControl
 from ganstudio.training.engine import Trainer, TrainerCallback
 from ganstudio.training.runs import RunFolder
+from ganstudio.upscale import upscale
 
 
 class Recorder(TrainerCallback):
@@ -238,6 +241,34 @@ def test_the_best_checkpoint_is_kept_and_training_can_roll_back_to_it(tmp_path, 
     assert main(["train", "--resume", str(run.path), "--from-best", "--max-steps", "45"]) == 0
     assert "Rolling back to step 40" in capsys.readouterr().err
     assert [r["step"] for r in run.read_metrics() if "loss_d" in r][-1] == 45
+
+
+@pytest.mark.parametrize("family", ["dcgan", "stargan", "srgan"])
+def test_live_snapshots_render_where_the_run_trains(tmp_path, small_config, family):
+    """A run on a CUDA GPU hands the explorer and the quality evaluator snapshots on that GPU (on the CPU they
+    stay there); what they render - images from z, translations, D's attribute readings, upscaled tiles -
+    matches a CPU copy's."""
+    trainer = Trainer(small_config(family, steps=2), out=tmp_path)
+    trainer.run()
+    live = GeneratorSnapshot.of_family(trainer.family, 2, trainer.config)
+    cpu = live.on_cpu()
+    assert live.device.type == torch.device(DEVICE).type and cpu.device.type == "cpu"
+    assert (cpu is live) == (DEVICE == "cpu")
+    rng = np.random.default_rng(0)
+    channels, size, _ = live.image_shape
+    if family == "dcgan":
+        z = rng.standard_normal((4, live.latent_dim)).astype(np.float32)
+        pairs = [(live.render(z), cpu.render(z))]
+    elif family == "stargan":
+        sources = rng.integers(0, 256, (4, size, size, channels), dtype=np.uint8)
+        target = np.eye(live.target_size, dtype=np.float32)[0]
+        pairs = [(live.translate(sources, target=target), cpu.translate(sources, target=target))]
+        np.testing.assert_allclose(live.read_attributes(sources), cpu.read_attributes(sources), atol=0.02)
+    else:
+        image = rng.integers(0, 256, (10, 13, channels), dtype=np.uint8)
+        pairs = [(upscale(live, image, tile=6), upscale(cpu, image, tile=6))]
+    for a, b in pairs:
+        assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).max() <= 3
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

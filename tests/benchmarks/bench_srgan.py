@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--lr-d", type=float, help="D's learning rate (default: the family's, 1e-4)")
     parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 1e-4)")
     parser.add_argument("--batch-size", type=int, help="default: the family's, 16")
+    parser.add_argument("--seed", type=int, help="the run's seed (default 0): a second one sizes the noise of the figures")
     args = parser.parse_args()
     os.environ.setdefault("GANSTUDIO_CACHE", tempfile.mkdtemp(prefix="ganstudio-bench-cache-"))
     options = {k: float(v) for k, v in (o.split("=", 1) for o in args.option)}
@@ -48,7 +49,8 @@ def main() -> None:
         train={**family_class("srgan").train_defaults(), "max_minutes": args.minutes, "epochs": 10**6,
                "device": "cpu", "eval_every": 0, "sample_every": 500, "checkpoint_every": mse_steps,
                "keep_checkpoints": 100, **{key: value for key, value in (("lr_d", args.lr_d), ("lr_g", args.lr_g),
-                                                                         ("batch_size", args.batch_size)) if value}})
+                                                                         ("batch_size", args.batch_size),
+                                                                         ("seed", args.seed)) if value}})
     data = load_dataset(config.data.__class__(**{**config.data.__dict__, "full_size": True}))
     features = domain_features(config.data, data)  # trained before the clock starts
     start = time.perf_counter()

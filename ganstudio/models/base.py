@@ -54,6 +54,7 @@ class FamilyOption:
     maximum: float
     help: str
     integer: bool = False
+    zero_means: str = ""  # a word for what 0 stands for, where it is not a value but "choose for me"
 
 
 # TrainConfig fields a family may set its own defaults for (``Family.train_defaults``): the paper's

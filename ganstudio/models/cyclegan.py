@@ -68,7 +68,7 @@ class CycleGAN(UnpairedFamily):
                      integer=True),
         FamilyOption("blocks", "Residual blocks", 0, 0, 20,
                      "residual blocks in each generator; 0: 3 up to 32 px, 6 up to 128 px, 9 above (the paper)",
-                     integer=True),
+                     integer=True, zero_means="default"),
         FamilyOption("decay_from", "Decay from", 0.5, 0.0, 1.0,
                      "share of the run after which the learning rates decay linearly to 0 (the paper: 0.5)"),
         EDITS_INPUT,

@@ -179,9 +179,10 @@ class SRGAN(TwoNetworkFamily):
                      "γ of the R1 penalty γ/2·|∇D(HR)|² on D (Mescheder et al. 2018); 0: none (the paper; "
                      "see the family's docstring)"),
         FamilyOption("d_width", "D's width", 0, 0, 512,
-                     "D's first filters; 0: half of G's width (the paper: G's, 64)", integer=True),
+                     "D's first filters; 0: half of G's width (the paper: G's, 64)", integer=True,
+                     zero_means="default"),
         FamilyOption("blocks", "Residual blocks", 0, 0, 32, "G's residual blocks; 0: 6 (the paper: 16)",
-                     integer=True),
+                     integer=True, zero_means="default"),
         FamilyOption("residual", "Learn the residual", 1, 0, 1,
                      "1: G adds its output to the bicubic upscaling; 0: the paper's G", integer=True),
         FamilyOption("bicubic_lr", "Bicubic downsampling", 1, 0, 1,

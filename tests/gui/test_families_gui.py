@@ -53,6 +53,11 @@ def test_choosing_a_family_brings_its_defaults_and_settings(qtbot):
     restored.set_config(config)
     assert restored.config() == config
 
+    choose_family(form, "srgan")  # 0 for "choose for me" reads as such, as the width's does
+    assert form.family_options.boxes["d_width"].text() == form.family_options.boxes["blocks"].text() == "default"
+    form.family_options.boxes["d_width"].setValue(64)
+    assert form.config().model.options["d_width"] == 64 and form.family_options.boxes["d_width"].text() == "64"
+
     choose_family(form, "segan")  # ~2 steps/s on a CPU: shows its clips and measures them sooner
     assert (form.config().train.sample_every, form.config().train.eval_every) == (50, 250)
     choose_family(form, "gan")

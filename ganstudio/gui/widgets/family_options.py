@@ -19,6 +19,8 @@ def _box_for(option: FamilyOption) -> QSpinBox | QDoubleSpinBox:
         box.setDecimals(4)
         box.setRange(option.minimum, option.maximum)
         box.setSingleStep(10 ** math.floor(math.log10(max(option.default, 1e-3))) / 10)  # a tenth of its decade
+    if option.zero_means:
+        box.setSpecialValueText(option.zero_means)
     box.setValue(option.default)
     box.setToolTip(option.help)
     return box

@@ -155,27 +155,10 @@ class Trainer:
             torch.set_num_threads(t.threads or DEFAULT_CPU_THREADS)
         tune_for(device)
 
-        crops = family_class(cfg.model.family).trains_on_crops
         cfg = self.config = cfg.replace(data=family_class(cfg.model.family).data_settings(cfg.data))
         notify("on_status", StatusMessage(0, f"Preparing the data set “{cfg.data.dataset}” (built-in data are made "
                                              "on first use, then cached)…"))
-        data = load_dataset(cfg.data)
-        problem = family_class(cfg.model.family).missing_data(data.tensors())
-        if problem:
-            raise ConfigError(problem)
-        data, held = family_class(cfg.model.family).split_data(data, t.num_samples, t.seed)
-        warnings = [TrainingWarning(0, "data", w) for w in data.warnings]
-        needed = {name: data.tensors()[name] for name in family_class(cfg.model.family).needs}
-        batch_size, smallest = t.batch_size, min(len(tensor) for tensor in needed.values())
-        if smallest < batch_size and not crops:
-            batch_size = smallest - smallest % (shard.world if shard else 1)
-            what = "images" if smallest == len(data) else "images in its smaller domain"
-            warnings.append(TrainingWarning(0, "batch_clamped",
-                                            f"The data set has only {smallest} {what}, fewer than the batch "
-                                            f"size {t.batch_size}; training with batches of {batch_size}."))
-
-        if shard is not None:
-            shard.local_batch_size(batch_size)  # ConfigError unless it splits evenly
+        data, held, needed, batch_size, warnings = _training_data(cfg, shard)
         cfg = self.config = self._with_names(cfg, data).replace(train={"world_size": shard.world if shard else 1})
         torch.manual_seed(t.seed)
         family = self.family = build_family(cfg.data, cfg.model, t, device)
@@ -196,15 +179,7 @@ class Trainer:
                                     for tensor in (*net.parameters(), *net.buffers())])
             distributed.average_gradients_before_steps(family.optimizers())
         order_seed = t.seed if t.order_seed is None else t.order_seed
-        one = shard or distributed.ONE_PROCESS
-        if crops:
-            photos = data.photos if data.photos is not None else Photos.from_images(data.images)
-            batches = CropBatches(photos, cfg.data.image_size, batch_size, device, order_seed, family.channels_last,
-                                  shard=one)
-        else:
-            batches = DeviceBatches(needed, batch_size, device, order_seed, channels_last=family.channels_last,
-                                    shard=one)
-        self.batches = batches
+        batches = self.batches = _batches(family, data, needed, batch_size, order_seed, shard)
         if family.wants_feature_network():
             family.use_feature_network(lambda step: self._content_network(data, notify, step))
         total = t.epochs * batches.steps_per_epoch
@@ -266,6 +241,43 @@ class Trainer:
                 raise RunError(f"the data set's {what} changed since this run started (now {len(now)}: "
                                f"{', '.join(now[:5])}…); this run needs the same {what}")
         return config.replace(model=names) if names else config
+
+
+def _training_data(cfg: RunConfig, shard: distributed.Shard | None):
+    """Load and check the data a run trains on: (data, held-out part or None, the tensors the family needs,
+    the batch size - clamped to a small data set -, warnings). Raises ConfigError for data the family cannot
+    use or a batch that does not split over the processes."""
+    t, family = cfg.train, family_class(cfg.model.family)
+    data = load_dataset(cfg.data)
+    problem = family.missing_data(data.tensors())
+    if problem:
+        raise ConfigError(problem)
+    data, held = family.split_data(data, t.num_samples, t.seed)
+    warnings = [TrainingWarning(0, "data", w) for w in data.warnings]
+    needed = {name: data.tensors()[name] for name in family.needs}
+    batch_size, smallest = t.batch_size, min(len(tensor) for tensor in needed.values())
+    if smallest < batch_size and not family.trains_on_crops:
+        batch_size = smallest - smallest % (shard.world if shard else 1)
+        what = "images" if smallest == len(data) else "images in its smaller domain"
+        warnings.append(TrainingWarning(0, "batch_clamped",
+                                        f"The data set has only {smallest} {what}, fewer than the batch "
+                                        f"size {t.batch_size}; training with batches of {batch_size}."))
+    if shard is not None:
+        shard.local_batch_size(batch_size)  # ConfigError unless it splits evenly
+    return data, held, needed, batch_size, warnings
+
+
+def _batches(family: Family, data: ImageSet, needed: Tensors, batch_size: int, order_seed: int,
+             shard: distributed.Shard | None) -> DeviceBatches | CropBatches:
+    """The run's batches on the family's device: random crops of the photos for a family that trains on
+    them, else rows of the needed tensors; this process's rows of each in a distributed run."""
+    one = shard or distributed.ONE_PROCESS
+    if family.trains_on_crops:
+        photos = data.photos if data.photos is not None else Photos.from_images(data.images)
+        return CropBatches(photos, family.data_cfg.image_size, batch_size, family.device, order_seed,
+                           family.channels_last, shard=one)
+    return DeviceBatches(needed, batch_size, family.device, order_seed, channels_last=family.channels_last,
+                         shard=one)
 
 
 def _own_logs(t: TrainConfig, notify: _Broadcast) -> list[TensorBoardLog]:

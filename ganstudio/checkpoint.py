@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,14 +170,17 @@ def read_tensors(info: CheckpointInfo, device: torch.device | str = "cpu") -> di
 
 
 def load_checkpoint(path: str | Path, family: Family, *, with_optimizers: bool = True,
-                    restore_rng: bool = False) -> tuple[CheckpointInfo, dict[str, torch.Tensor]]:
-    """Load weights (and optimiser state, RNG state) into ``family``; returns (info, the run's fixed
-    generator inputs on the CPU)."""
+                    restore_rng: bool = False, networks: Collection[str] | None = None,
+                    ) -> tuple[CheckpointInfo, dict[str, torch.Tensor]]:
+    """Load weights (of ``networks``, by default all; and optimiser state, RNG state) into ``family``; returns
+    (info, the run's fixed generator inputs on the CPU)."""
     info = read_checkpoint_info(path)
     check_architecture(info, family)
     tensors = read_tensors(info, family.device)
     try:
         for name, net in family.networks().items():
+            if networks is not None and name not in networks:
+                continue
             prefix = f"net/{name}/"
             net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
         if with_optimizers:
@@ -207,7 +211,10 @@ def load_generator(path: str | Path, device: torch.device) -> tuple[Family, Chec
     except (ConfigError, TypeError) as e:
         raise CheckpointError(f"{info.json_path.name} holds an invalid run configuration ({e})") from None
     family = build_family(config.data, config.model, config.train, device)
-    _, fixed = load_checkpoint(info.json_path, family, with_optimizers=False)
+    # Only what rendering reads: a run whose discriminator a later version builds otherwise (a changed
+    # default width) still opens.
+    _, fixed = load_checkpoint(info.json_path, family, with_optimizers=False,
+                               networks=family.rendering_networks(info.step))
     family.generator.eval()
     return family, info, fixed
 

@@ -231,6 +231,17 @@ class Family(ABC):
         """A second set of generator weights to blend the generator's with (SRGAN's MSE-phase G), or None."""
         return None
 
+    def rendering_networks(self, step: int) -> set[str]:
+        """The names in ``networks()`` that rendering reads at ``step`` (the generator, the encoder, the
+        interpolation base, the attribute reader, and networks inside them or holding them): what a checkpoint
+        must fit to be explored. A discriminator that only trains is not among them."""
+        used = [m for m in (self.generator, self.encoder, self.interpolation_base(step), self.attribute_reader)
+                if m is not None]
+        inside = {id(sub) for module in used for sub in module.modules()}
+        roots = {id(module) for module in used}
+        return {name for name, net in self.networks().items()
+                if id(net) in inside or any(id(sub) in roots for sub in net.modules())}
+
     def wants_feature_network(self) -> bool:
         """Does its loss read a feature network of images, which the engine then hands over?"""
         return False

@@ -183,3 +183,30 @@ def test_runs_from_checkpoint_format_1_open_sample_and_resume(tmp_path, family):
     assert ended.reason == "finished" and ended.step == 6
     resumed = read_checkpoint_info(run)
     assert resumed.meta["format_version"] == 2 and resumed.step == 6
+
+
+def test_a_generator_opens_without_the_networks_only_training_reads(tmp_path, small_config):
+    """Rendering reads G (SRGAN: and its MSE-phase G; StarGAN: and D, its attribute reader): an SRGAN run whose D
+    no longer fits this version's D (a default width changed) still opens and renders; resuming it is refused."""
+    from ganstudio.config import RunConfig
+    from ganstudio.models import build_family
+    from ganstudio.snapshot import GeneratorSnapshot
+
+    config = small_config("srgan", steps=4)
+    trainer = Trainer(config.replace(model={"options": {"d_width": 16, "mse_steps": 2}}), out=tmp_path)
+    trainer.run()
+    assert trainer.family.rendering_networks(4) == {"generator", "generator_mse"}
+    info = read_checkpoint_info(trainer.run_folder.path)
+    meta = json.loads(info.json_path.read_text())
+    meta["config"]["model"]["options"]["d_width"] = 8  # as a later version would build its D
+    info.json_path.write_text(json.dumps(meta))
+    snapshot = GeneratorSnapshot.from_checkpoint(info.json_path)
+    channels = snapshot.image_shape[0]
+    assert snapshot.translate(np.zeros((1, 8, 8, channels), np.uint8)).shape == (1, 32, 32, channels)
+    later = RunConfig.from_dict(meta["config"])
+    with pytest.raises(CheckpointError, match="does not fit"):  # resuming needs D too
+        load_checkpoint(info.json_path, build_family(later.data, later.model, later.train, torch.device("cpu")))
+
+    stargan = Trainer(small_config("stargan", steps=1), out=tmp_path / "star")
+    stargan.run()
+    assert stargan.family.rendering_networks(1) == {"generator", "discriminator"}

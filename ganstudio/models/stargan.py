@@ -38,10 +38,13 @@ Smiles stay at ~85 % because D's classifier never learns to read them on real fa
 run): trained alone as a plain classifier on the binary "smiling" label it reads 87 % after 2,000 steps and
 93 % after 4,000, but beside any other attribute it stays at chance for 3,000-8,000 (with Adam or SGD, weighted
 ×5, each attribute's loss normalised by its running mean, wider, with a hidden layer, or as the attribute
-model's network). A heavier λ_cls meets the 85 % by pushing G past what D reads: at 1.25 smiles 86 % / 91 %
-in two seeds (the misses: strong frowns not turned far enough; 85 % of frowns became smiles, 97 % of
-smiles frowns), but domain FID 4.6 / 7.4 (3.1 / 3.9 at 1) and doubled outlines in turned heads; the
-paper's 1 stays.
+model's network; with one branch of convs per attribute sharing nothing it reads 89 % after 4,000). In
+the GAN such branches (half D's width each) were not reliable: in one seed D read real smiles on 83 % and G's
+smiles were read on 85 % (FID 4.4); in another the smile branch never learned (52 %) and G's smiles fell to
+25 % — the shared head gives G its 85 % without reading real smiles. Not kept. A heavier λ_cls meets
+the 85 % by pushing G past what D reads: at 1.25 smiles 86 % / 91 % in two seeds (the misses: strong
+frowns not turned far enough; 85 % of frowns became smiles, 97 % of smiles frowns), but domain FID
+4.6 / 7.4 (3.1 / 3.9 at 1) and doubled outlines in turned heads; the paper's 1 stays.
 """
 
 from __future__ import annotations

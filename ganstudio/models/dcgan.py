@@ -45,11 +45,9 @@ def dcgan_default_width(image_size: int) -> int:
     return 112 if image_size == 28 else 64
 
 
-@register_family("dcgan")
-class DCGAN(AdversarialFamily):
-    image_sizes = CONV_IMAGE_SIZES
-    description = "deep convolutional GAN (the tutorial's at 28 px; the paper's stack at 16-256 px)"
-    channels_last = True
+class DCGANGenerator:
+    """DCGAN's generator and default widths, for the families that keep them (DCGAN, WGAN(-GP), EBGAN);
+    mixed into a Family."""
 
     def default_width(self) -> int:
         return dcgan_default_width(self.image_shape[1])
@@ -59,6 +57,13 @@ class DCGAN(AdversarialFamily):
         g = ConvDecoder(self.latent_dim, channels, size, self.width)
         dcgan_init_(g)
         return g
+
+
+@register_family("dcgan")
+class DCGAN(DCGANGenerator, AdversarialFamily):
+    image_sizes = CONV_IMAGE_SIZES
+    description = "deep convolutional GAN (the tutorial's at 28 px; the paper's stack at 16-256 px)"
+    channels_last = True
 
     def build_discriminator(self) -> nn.Module:
         channels, size, _ = self.image_shape

@@ -22,8 +22,8 @@ from torch import nn
 from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
 from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
-from ganstudio.models.conv import CONV_IMAGE_SIZES, AutoEncoder, ConvDecoder, dcgan_init_, leaky_relu, relu
-from ganstudio.models.dcgan import dcgan_default_width
+from ganstudio.models.conv import CONV_IMAGE_SIZES, AutoEncoder, dcgan_init_, leaky_relu, relu
+from ganstudio.models.dcgan import DCGANGenerator
 from ganstudio.models.two_networks import TwoNetworkFamily
 
 
@@ -41,7 +41,7 @@ def pulling_away(codes: torch.Tensor) -> torch.Tensor:
 
 
 @register_family("ebgan")
-class EBGAN(TwoNetworkFamily):
+class EBGAN(DCGANGenerator, TwoNetworkFamily):
     image_sizes = CONV_IMAGE_SIZES
     description = "energy-based GAN: an auto-encoder discriminator and a margin (Zhao et al. 2016)"
     channels_last = True
@@ -65,15 +65,6 @@ class EBGAN(TwoNetworkFamily):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.pixels = math.prod(self.image_shape)  # energy / pixels = mean squared error per pixel
-
-    def default_width(self) -> int:
-        return dcgan_default_width(self.image_shape[1])
-
-    def build_generator(self) -> nn.Module:
-        channels, size, _ = self.image_shape
-        g = ConvDecoder(self.latent_dim, channels, size, self.width)
-        dcgan_init_(g)
-        return g
 
     def build_discriminator(self) -> nn.Module:
         channels, size, _ = self.image_shape

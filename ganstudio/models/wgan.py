@@ -19,8 +19,8 @@ from torch import nn
 from ganstudio.data.base import IMAGE
 from ganstudio.models import register_family
 from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
-from ganstudio.models.conv import CONV_IMAGE_SIZES, ConvDecoder, ConvEncoder, Norm, dcgan_init_
-from ganstudio.models.dcgan import dcgan_default_width
+from ganstudio.models.conv import CONV_IMAGE_SIZES, ConvEncoder, Norm, dcgan_init_
+from ganstudio.models.dcgan import DCGANGenerator
 from ganstudio.models.two_networks import TwoNetworkFamily
 
 N_CRITIC = FamilyOption("n_critic", "Critic steps per G step", 5, 1, 100,
@@ -32,7 +32,7 @@ WASSERSTEIN_METRICS = (
 )
 
 
-class CriticFamily(TwoNetworkFamily):
+class CriticFamily(DCGANGenerator, TwoNetworkFamily):
     """G and a critic trained on the Wasserstein objective. Subclasses choose the critic's
     normalisation, its optimisers and what keeps it Lipschitz."""
     image_sizes = CONV_IMAGE_SIZES
@@ -44,15 +44,6 @@ class CriticFamily(TwoNetworkFamily):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.critic_steps = 0  # since the last G update
-
-    def default_width(self) -> int:
-        return dcgan_default_width(self.image_shape[1])
-
-    def build_generator(self) -> nn.Module:
-        channels, size, _ = self.image_shape
-        g = ConvDecoder(self.latent_dim, channels, size, self.width)
-        dcgan_init_(g)
-        return g
 
     def build_discriminator(self) -> nn.Module:
         channels, size, _ = self.image_shape

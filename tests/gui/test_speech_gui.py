@@ -215,7 +215,7 @@ def pane(qtbot, errors):
 def shown_after(qtbot, pane, action) -> object:
     with qtbot.waitSignal(pane.result_shown, timeout=WAIT_MS):
         action()
-    qtbot.waitUntil(lambda: pane.result.generation == pane._generation, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: pane.result.generation == pane.progress.latest, timeout=WAIT_MS)
     return pane.result
 
 
@@ -235,7 +235,7 @@ def test_the_speech_pane_enhances_a_wav_file_of_any_length(qtbot, pane, played, 
     written = read_wav(path).samples
     assert len(result.enhanced) == len(written) == 3 * SAMPLE_RATE
     assert np.allclose(result.enhanced, enhance(snapshot, written, 0), atol=1e-5)  # z seed 0
-    assert pane.progress_bar.maximum() == len(window_starts(len(written), 2048)) and pane.progress_bar.isHidden()
+    assert pane.progress.bar.maximum() == len(window_starts(len(written), 2048)) and pane.progress.bar.isHidden()
     assert result.clean is None and not pane.clips[CLEAN].isVisible() and "no clean reference" in pane.title.text()
     assert pane.clips[ENHANCED].image.image.shape[0] == 257
 

@@ -209,13 +209,13 @@ def test_a_large_image_is_upscaled_tile_by_tile_with_progress_and_exported(qtbot
     photo = np.clip(np.linspace(0, 255, 600)[None, :, None] + rng.normal(0, 20, (400, 600, 3)), 0, 255)
     Image.fromarray(photo.astype(np.uint8)).save(tmp_path / "photo.png")
     values = []
-    pane.progress_bar.valueChanged.connect(values.append)
+    pane.progress.bar.valueChanged.connect(values.append)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "photo.png"), ""))
     qtbot.mouseClick(pane.open_button, Qt.MouseButton.LeftButton)
     count = len(tiles(400, 600, TILE))
-    assert count > 4 and pane.progress_bar.isVisible() and pane.progress_bar.maximum() == count
+    assert count > 4 and pane.progress.bar.isVisible() and pane.progress.bar.maximum() == count
     qtbot.waitUntil(lambda: pane.result.sr.shape == (1600, 2400, 3), timeout=60_000)
-    assert values[-1] == count and len(set(values)) >= count and not pane.progress_bar.isVisible()
+    assert values[-1] == count and len(set(values)) >= count and not pane.progress.bar.isVisible()
     assert pane.result.bicubic.shape == (1600, 2400, 3) and not pane.original_view.isVisible()
     assert pane.size_label.text() == "SR result: 2,400 × 1,600 px"
     assert "photo.png: 600 × 400 → 2,400 × 1,600 px (×4)" in pane.title.text()
@@ -232,11 +232,11 @@ def test_a_newer_request_cancels_a_running_upscale(qtbot, explore, tmp_path):
     pane = explore.superres
     Image.fromarray(np.random.default_rng(1).integers(0, 256, (400, 600, 3), dtype=np.uint8)).save(tmp_path / "a.png")
     assert pane.open_file(tmp_path / "a.png")
-    qtbot.waitUntil(lambda: pane.progress_bar.value() >= 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: pane.progress.bar.value() >= 1, timeout=WAIT_MS)
     qtbot.mouseClick(pane.held_out, Qt.MouseButton.LeftButton, pos=pane.held_out.cell_rect(1).center())
-    qtbot.waitUntil(lambda: pane._progress.cancelled == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: pane.progress.cancelled == 1, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: pane.result.sr.shape == (32, 32, 3) and pane.held_out_index == 1, timeout=WAIT_MS)
-    assert not pane.progress_bar.isVisible()
+    assert not pane.progress.bar.isVisible()
 
 
 def test_a_newer_snapshot_lets_the_running_upscale_finish_then_upscales_again(qtbot, explore, sr_run, tmp_path):
@@ -245,12 +245,12 @@ def test_a_newer_snapshot_lets_the_running_upscale_finish_then_upscales_again(qt
     pane = explore.superres
     Image.fromarray(np.random.default_rng(2).integers(0, 256, (200, 300, 3), dtype=np.uint8)).save(tmp_path / "b.png")
     assert pane.open_file(tmp_path / "b.png")
-    started = pane._generation
-    qtbot.waitUntil(lambda: pane.progress_bar.value() >= 1, timeout=WAIT_MS)
+    started = pane.progress.latest
+    qtbot.waitUntil(lambda: pane.progress.bar.value() >= 1, timeout=WAIT_MS)
     explore.set_snapshot(GeneratorSnapshot.from_checkpoint(dict(sr_run.list_checkpoints())[10]))
     qtbot.waitUntil(lambda: pane.result.generation == started, timeout=WAIT_MS)  # the first one, finished
     qtbot.waitUntil(lambda: pane.result.generation == started + 1, timeout=WAIT_MS)  # again, newest snapshot
-    assert pane._progress.cancelled == 0 and pane.result.sr.shape == (800, 1200, 3)
+    assert pane.progress.cancelled == 0 and pane.result.sr.shape == (800, 1200, 3)
     assert not pane.alpha.isEnabled()
 
 

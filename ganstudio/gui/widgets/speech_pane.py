@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -40,6 +39,7 @@ from ganstudio.enhance import BATCH, enhance, window_length, window_starts
 from ganstudio.errors import DataError
 from ganstudio.gui.render_service import RenderService
 from ganstudio.gui.widgets.audio_clip import AudioClip, spectrogram_db
+from ganstudio.gui.widgets.render_progress import Cancelled, RenderProgress
 from ganstudio.gui.widgets.speech_samples import ENHANCED, describe_gain
 from ganstudio.snapshot import GeneratorSnapshot
 
@@ -48,10 +48,6 @@ HELD_OUT, VOICE, FILE = "held-out", "voice", "file"
 AS_IT_IS = ""  # the noise entry that leaves the speech as it is (a held-out clip's own mix, a recording)
 SILENT = "none"  # no noise: what does G do to clean speech?
 MAX_SECONDS = 600  # longer files are cut (10 minutes: ~40 MB of samples per clip shown)
-
-
-class Cancelled(Exception):
-    """A newer request came while this one ran."""
 
 
 @dataclass(frozen=True)
@@ -97,35 +93,17 @@ class SpeechResult:
     spectrograms: dict[str, np.ndarray]  # by NOISY, ENHANCED, CLEAN: (257, frames) dB
 
 
-class _Progress(QObject):
-    """Windows done, from the render thread to the GUI thread (queued); ``latest`` is the newest request's
-    generation, which the render thread reads to give up on older ones."""
-
-    advanced = Signal(int, int, int)  # generation, windows done, windows in all
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.latest = 0
-        self.running = 0
-
-    def check(self, generation: int) -> None:
-        if generation != self.latest:
-            raise Cancelled
-
-
-def enhance_recipe(recipe: SpeechRecipe, z_seed: int, generation: int, progress: _Progress,
+def enhance_recipe(recipe: SpeechRecipe, z_seed: int, generation: int, progress: RenderProgress,
                    snapshot: GeneratorSnapshot) -> SpeechResult | None:
     """Make the input and enhance it; runs in the render thread (no Qt object touched but the signal). None
     when a newer request cancelled it."""
-    progress.running = generation
     try:
-        noisy, clean = recipe.make()
-        enhanced = enhance(snapshot, noisy, z_seed, progress=lambda done, total: progress.advanced.emit(
-            generation, done, total), check=partial(progress.check, generation))
+        with progress.working(generation):
+            noisy, clean = recipe.make()
+            enhanced = enhance(snapshot, noisy, z_seed, progress=progress.report(generation),
+                               check=partial(progress.check, generation))
     except Cancelled:
         return None
-    finally:
-        progress.running = 0
     clips = {NOISY: noisy, ENHANCED: enhanced, CLEAN: clean}
     spectrograms = {name: spectrogram_db(clip) for name, clip in clips.items() if clip is not None}
     return SpeechResult(generation, recipe.name, z_seed, noisy, enhanced, clean, spectrograms)
@@ -155,12 +133,10 @@ class SpeechPane(QWidget):
         self.file_name = ""
         self.z_seed = 0
         self._utterances = 0
-        self._generation = 0
         self._redo = False
-        self._progress = _Progress()
+        self.progress = RenderProgress()
         self._debounce = QTimer(self, singleShot=True, interval=150)  # spin-box typing renders once
         self._build()
-        self._progress.advanced.connect(self._on_progress)
         self.renderer.ready.connect(self._on_rendered)
         self._debounce.timeout.connect(self._render)
 
@@ -262,8 +238,6 @@ class SpeechPane(QWidget):
 
         self.title = QLabel("Pick a held-out clip, a voice or a WAV file.")
         self.title.setWordWrap(True)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.hide()
         self.clips = {NOISY: AudioClip("A: noisy input", "The noisy input appears here."),
                       ENHANCED: AudioClip("B: enhanced (G)", "G's enhancement appears here."),
                       CLEAN: AudioClip("Clean speech (reference)", "The clean speech appears here.")}
@@ -282,7 +256,7 @@ class SpeechPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
         layout.addWidget(self.title)
-        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.progress.bar)
         layout.addLayout(clip_row, 1)
         layout.addWidget(hint)
 
@@ -329,7 +303,7 @@ class SpeechPane(QWidget):
         self._offer_noises()
         for clip in self.clips.values():
             clip.export_folder = snapshot.checkpoint.parent.parent if snapshot.checkpoint else Path.home()
-        if self._progress.running and self._progress.running == self._generation and not first:
+        if self.progress.busy_with_latest() and not first:
             self._redo = True  # a live run sends snapshots every few seconds: let the running one finish
         else:
             self._render()
@@ -456,22 +430,11 @@ class SpeechPane(QWidget):
             if self.source.currentData() == FILE:
                 self.title.setText("Open a WAV file (or drop one on the tab) to enhance it.")
             return
-        self._generation += 1
-        self._progress.latest = self._generation
         self._redo = False
-        self.renderer.submit(CHANNEL, partial(enhance_recipe, recipe, self.z_seed, self._generation, self._progress))
         length = len(recipe.speech) if recipe.speech is not None else round(recipe.seconds * SAMPLE_RATE)
         windows = len(window_starts(length, window_length(self.snapshot)))
-        self.progress_bar.setVisible(windows > 2 * BATCH)
-        self.progress_bar.setRange(0, windows)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(f"Enhancing {recipe.name}: window %v of %m")
-
-    @Slot(int, int, int)
-    def _on_progress(self, generation: int, done: int, total: int) -> None:
-        if generation == self._generation:
-            self.progress_bar.setRange(0, total)
-            self.progress_bar.setValue(done)
+        generation = self.progress.start(windows, f"Enhancing {recipe.name}: window", shown=windows > 2 * BATCH)
+        self.renderer.submit(CHANNEL, partial(enhance_recipe, recipe, self.z_seed, generation, self.progress))
 
     @Slot(str, object)
     def _on_rendered(self, channel: str, result: object) -> None:
@@ -490,8 +453,6 @@ class SpeechPane(QWidget):
         else:
             text += " — no clean reference to measure against: listen, and compare the spectrograms"
         self.title.setText(text)
-        if result.generation == self._generation:
-            self.progress_bar.hide()
-            if self._redo:
-                self._render()
+        if self.progress.is_latest(result.generation) and self._redo:
+            self._render()
         self.result_shown.emit()

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSlider,
     QSplitter,
@@ -38,6 +37,7 @@ from ganstudio.errors import DataError, UserError
 from ganstudio.gui.render_service import RenderService
 from ganstudio.gui.widgets.candidate_grid import CandidateGrid
 from ganstudio.gui.widgets.image_view import ImageView
+from ganstudio.gui.widgets.render_progress import Cancelled, RenderProgress
 from ganstudio.gui.widgets.wipe_view import WipeView
 from ganstudio.images import save_png, to_uint8
 from ganstudio.models import family_class
@@ -48,10 +48,6 @@ from ganstudio.upscale import TILE, tiles, upscale
 CHANNEL = "superres"
 MAX_OUTPUT_PIXELS = 32_000_000  # larger results would need GiBs to hold and show: crop the image first
 ALPHA_STEPS = 100  # slider positions from α = 0 to 1
-
-
-class Cancelled(Exception):
-    """A newer request came while this one ran."""
 
 
 class _Bicubic(nn.Module):
@@ -79,41 +75,19 @@ class SuperResult:
     alpha: float
 
 
-class _Progress(QObject):
-    """Tiles done, from the render thread to the GUI thread (queued); ``latest`` is the newest request's
-    generation, which the render thread reads to give up on older ones; ``running`` the generation the
-    render thread works on (0: none)."""
-
-    advanced = Signal(int, int, int)  # generation, tiles done, tiles in all
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.latest = 0
-        self.running = 0
-        self.cancelled = 0  # requests given up so far
-
-    def check(self, generation: int) -> None:
-        if generation != self.latest:
-            raise Cancelled
-
-
-def super_resolve(image: np.ndarray, name: str, alpha: float, generation: int, progress: _Progress,
+def super_resolve(image: np.ndarray, name: str, alpha: float, generation: int, progress: RenderProgress,
                   snapshot: GeneratorSnapshot) -> SuperResult | None:
     """(H, W, C) uint8 -> bicubic and SR; runs in the render thread (no Qt object touched but the signal).
     None when a newer request cancelled it."""
-    progress.running = generation
     try:
-        if alpha != 1.0 and snapshot.blend_ends is not None:
-            snapshot = snapshot.with_alpha(alpha)
-        check = partial(progress.check, generation)
-        bicubic = upscale(dataclasses.replace(snapshot, generator=_Bicubic(snapshot.scale)), image, check=check)
-        sr = upscale(snapshot, image, progress=lambda done, total: progress.advanced.emit(generation, done, total),
-                     check=check)
+        with progress.working(generation):
+            if alpha != 1.0 and snapshot.blend_ends is not None:
+                snapshot = snapshot.with_alpha(alpha)
+            check = partial(progress.check, generation)
+            bicubic = upscale(dataclasses.replace(snapshot, generator=_Bicubic(snapshot.scale)), image, check=check)
+            sr = upscale(snapshot, image, progress=progress.report(generation), check=check)
     except Cancelled:
-        progress.cancelled += 1
         return None
-    finally:
-        progress.running = 0
     return SuperResult(generation, name, snapshot.scale, bicubic, sr, alpha)
 
 
@@ -135,19 +109,15 @@ class SuperResPane(QWidget):
         self.source_name = ""
         self.held_out_index: int | None = None
         self.result: SuperResult | None = None
-        self._generation = 0
         self._redo = False  # a newer snapshot came while the input was being upscaled: again once it is done
-        self._progress = _Progress()
+        self.progress = RenderProgress()
         self._build()
-        self._progress.advanced.connect(self._on_progress)
         self.renderer.ready.connect(self._on_rendered)
 
     def _build(self) -> None:
         self.title = QLabel("Pick a held-out patch, or open an image.")
         self.title.setWordWrap(True)
         self.wipe = WipeView(("bicubic", "SR"), "The upscaled image appears here.")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.hide()
         self.open_button = QPushButton("Open image…")
         self.open_button.setToolTip("Upscale any image file at its own size (large ones tile by tile); or drop "
                                     "an image file on the tab")
@@ -171,7 +141,7 @@ class SuperResPane(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.title)
         left_layout.addWidget(self.wipe, 1)
-        left_layout.addWidget(self.progress_bar)
+        left_layout.addWidget(self.progress.bar)
         left_layout.addLayout(buttons)
 
         self.alpha = QSlider(Qt.Orientation.Horizontal)
@@ -250,7 +220,7 @@ class SuperResPane(QWidget):
         self.held_out.set_images(to_uint8(sources) if sources is not None else np.zeros((0, 1, 1, 1), np.uint8))
         self._show_alpha()
         if same_model and self.source is not None:
-            if self._progress.running == self._generation:
+            if self.progress.busy_with_latest():
                 self._redo = True  # let the running upscale finish (a live run sends snapshots every few seconds)
             elif self.held_out_index is not None and sources is not None and self.held_out_index < len(sources):
                 self.pick_held_out(self.held_out_index)  # the live snapshot's fixed inputs are the run's
@@ -351,23 +321,12 @@ class SuperResPane(QWidget):
     def _render(self) -> None:
         if self.snapshot is None or self.source is None:
             return
-        self._generation += 1
-        self._progress.latest = self._generation
         self._redo = False
         alpha = self._alpha() if self.snapshot.blend_ends is not None else 1.0
-        self.renderer.submit(CHANNEL, partial(super_resolve, self.source.copy(), self.source_name, alpha,
-                                              self._generation, self._progress))
         count = len(tiles(*self.source.shape[:2], TILE))
-        self.progress_bar.setVisible(count > 1)
-        self.progress_bar.setRange(0, count)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(f"Upscaling {self.source_name}: tile %v of %m")
-
-    @Slot(int, int, int)
-    def _on_progress(self, generation: int, done: int, total: int) -> None:
-        if generation == self._generation:
-            self.progress_bar.setRange(0, total)
-            self.progress_bar.setValue(done)
+        generation = self.progress.start(count, f"Upscaling {self.source_name}: tile", shown=count > 1)
+        self.renderer.submit(CHANNEL, partial(super_resolve, self.source.copy(), self.source_name, alpha,
+                                              generation, self.progress))
 
     @Slot(str, object)
     def _on_rendered(self, channel: str, result: object) -> None:
@@ -379,10 +338,8 @@ class SuperResPane(QWidget):
         blend = f", α = {result.alpha:.2f}" if result.alpha != 1.0 else ""
         self.title.setText(f"<b>Bicubic</b> (left) | <b>SR</b> (right) — {result.name}: {w // s:,} × {h // s:,} → "
                            f"{w:,} × {h:,} px (×{s}{blend})")
-        if result.generation == self._generation:
-            self.progress_bar.hide()
-            if self._redo:
-                self._render()
+        if self.progress.is_latest(result.generation) and self._redo:
+            self._render()
         self.size_label.setText(f"SR result: {_size(result.sr)} px")
         self.export_button.setEnabled(True)
         self.result_shown.emit()

@@ -182,6 +182,8 @@ def load_checkpoint(path: str | Path, family: Family, *, with_optimizers: bool =
             if networks is not None and name not in networks:
                 continue
             prefix = f"net/{name}/"
+            if not any(k.startswith(prefix) for k in tensors) and name in family.network_stand_ins():
+                prefix = f"net/{family.network_stand_ins()[name]}/"
             net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
         if with_optimizers:
             for name, opt in family.optimizers().items():

@@ -195,7 +195,7 @@ def test_a_generator_opens_without_the_networks_only_training_reads(tmp_path, sm
     config = small_config("srgan", steps=4)
     trainer = Trainer(config.replace(model={"options": {"d_width": 16, "mse_steps": 2}}), out=tmp_path)
     trainer.run()
-    assert trainer.family.rendering_networks(4) == {"generator", "generator_mse"}
+    assert trainer.family.rendering_networks(4) == {"generator_average", "generator_mse"}
     info = read_checkpoint_info(trainer.run_folder.path)
     meta = json.loads(info.json_path.read_text())
     meta["config"]["model"]["options"]["d_width"] = 8  # as a later version would build its D
@@ -210,3 +210,31 @@ def test_a_generator_opens_without_the_networks_only_training_reads(tmp_path, sm
     stargan = Trainer(small_config("stargan", steps=1), out=tmp_path / "star")
     stargan.run()
     assert stargan.family.rendering_networks(1) == {"generator", "discriminator"}
+
+
+def test_an_srgan_run_from_before_the_weight_average_renders_with_g(tmp_path, small_config):
+    """Checkpoints written before SRGAN kept a moving average of G's weights have no ``generator_average``:
+    they open, render and resume with G itself in its place."""
+    import safetensors.torch
+
+    from ganstudio.snapshot import GeneratorSnapshot
+
+    trainer = Trainer(small_config("srgan", steps=4).replace(model={"options": {"mse_steps": 2}}), out=tmp_path)
+    trainer.run()
+    info = read_checkpoint_info(trainer.run_folder.path)
+    tensors = safetensors.torch.load_file(str(info.tensors_path))
+    old = {k: v for k, v in tensors.items() if not k.startswith("net/generator_average/")}
+    assert len(old) < len(tensors)
+    blob = safetensors.torch.save(old)
+    info.tensors_path.write_bytes(blob)
+    meta = json.loads(info.json_path.read_text())
+    meta["tensors_bytes"] = len(blob)
+    info.json_path.write_text(json.dumps(meta))
+
+    snapshot = GeneratorSnapshot.from_checkpoint(info.json_path)
+    channels = snapshot.image_shape[0]
+    lr = np.random.default_rng(0).integers(0, 256, (1, 8, 8, channels), dtype=np.uint8)
+    trainer.family.G_average.load_state_dict(trainer.family.G.state_dict())
+    g_itself = GeneratorSnapshot.of_family(trainer.family, 4, trainer.config)
+    assert np.array_equal(snapshot.translate(lr), g_itself.translate(lr))
+    assert Trainer.resume(trainer.run_folder.path, train_overrides={"max_steps": 5}).run().step == 5

@@ -176,14 +176,12 @@ def load_checkpoint(path: str | Path, family: Family, *, with_optimizers: bool =
     (info, the run's fixed generator inputs on the CPU)."""
     info = read_checkpoint_info(path)
     check_architecture(info, family)
-    tensors = read_tensors(info, family.device)
+    tensors = family.upgrade_tensors(read_tensors(info, family.device))
     try:
         for name, net in family.networks().items():
             if networks is not None and name not in networks:
                 continue
             prefix = f"net/{name}/"
-            if not any(k.startswith(prefix) for k in tensors) and name in family.network_stand_ins():
-                prefix = f"net/{family.network_stand_ins()[name]}/"
             net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
         if with_optimizers:
             for name, opt in family.optimizers().items():

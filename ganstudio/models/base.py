@@ -227,10 +227,10 @@ class Family(ABC):
         equivalent without branches on its inputs' values, which a graph cannot hold."""
         return self.generator
 
-    def network_stand_ins(self) -> dict[str, str]:
-        """{network: saved network}: what loads in place of a network that checkpoints of earlier versions
-        lack (SRGAN's averaged G: G itself)."""
-        return {}
+    def upgrade_tensors(self, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A checkpoint's tensors (``net/<network>/<key>``, ...) with what checkpoints of earlier versions lack
+        filled in, so that they load and render as they did (e.g. SRGAN's averaged G: G itself)."""
+        return tensors
 
     def interpolation_base(self, step: int) -> nn.Module | None:
         """A second set of generator weights to blend the generator's with (SRGAN's MSE-phase G), or None."""

@@ -20,6 +20,18 @@ sees it, and on serious <-> smiling faces D at 2e-4 saw nothing for ~3,500 steps
 1e-3 ~1,500 (10 CPU minutes: 86 %, 89 %, 92 % of the held-out faces flipped); batches of 8 (the paper's
 1; instance norm keeps each image's output independent of its batch); and, without a width, 16 filters
 and 3 residual blocks at 32 px; ``--width 64 --option blocks=9`` is the paper's 256 px network.
+
+Two options leave the rest of the picture exactly alone (not defaults: they trade the edit's own accuracy).
+By default G's translations change a third of the pixels a smile leaves alone (by ≥ 1 grey level; 8 % by
+> 4), so the whole-image L1 to the counterfactual is 1.96× the identity mapping's although on the pixels
+that change it is 0.46×. ``edit_weight`` w adds w·mean(max(|G(x) − x| − ½ grey level, 0)) for each
+direction (changes that round away in 8 bits are free); ``mask=1`` lets G change its input only under a
+mask it draws (``models/resnet.py``). 10 CPU minutes, serious <-> smiling, seed 0 (flipped / whole-image
+ratio / on the changed pixels / FID): default 0.89 / 1.96 / 0.46 / 0.73; mask, w 1: 0.905 / 0.72 / 0.63 /
+1.0 (99.4 % of the pixels the smile leaves alone left exactly); mask, w 0.3: 0.89 / 0.67 / 0.57 / 0.81; no
+mask, w 0.3: 0.87 / 1.71 / 0.46 / 0.78 — the mask is what leaves pixels exactly alone, the cost what closes it. A
+mask penalised by its mean instead (GANimation's) closed within the first steps, before D could see smiles
+(Adam moves the mask's weights at its rate whatever the penalty's weight): G stayed the identity, 7 % flipped.
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganstudio.data.base import DOMAIN_A, DOMAIN_B
+from ganstudio.errors import ConfigError
 from ganstudio.models import register_family
 from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.conv import dcgan_init_
@@ -37,6 +50,8 @@ from ganstudio.models.pix2pix import PatchDiscriminator
 from ganstudio.models.resnet import EDITS_INPUT, ResnetGenerator
 from ganstudio.models.schedule import LinearDecay
 from ganstudio.models.unpaired import UnpairedFamily
+
+HALF_GREY = 1 / 255  # half a grey level in [-1, 1]: a change that rounds away in an 8-bit image
 
 
 def _least_squares(scores: torch.Tensor, target: float) -> torch.Tensor:
@@ -72,6 +87,12 @@ class CycleGAN(UnpairedFamily):
         FamilyOption("decay_from", "Decay from", 0.5, 0.0, 1.0,
                      "share of the run after which the learning rates decay linearly to 0 (the paper: 0.5)"),
         EDITS_INPUT,
+        FamilyOption("mask", "G paints through a mask", 0, 0, 1,
+                     "1: each generator also draws a mask and changes its input only under it (needs edits_input)",
+                     integer=True),
+        FamilyOption("edit_weight", "Edit weight", 0.0, 0.0, 100.0,
+                     "weight of how far the translations change their inputs (L1, beyond half a grey level); "
+                     "0: the paper's objective"),
     )
     train_overrides = {"batch_size": 8, "lr_d": 1e-3}
 
@@ -94,7 +115,10 @@ class CycleGAN(UnpairedFamily):
 
     def build_generator(self) -> nn.Module:
         channels = self.image_shape[0]
-        g = ResnetGenerator(channels, channels, self.width, self.blocks, edits_input=bool(self.settings["edits_input"]))
+        if self.settings["mask"] and not self.settings["edits_input"]:
+            raise ConfigError("a generator that paints through a mask edits its input: mask=1 needs edits_input=1")
+        g = ResnetGenerator(channels, channels, self.width, self.blocks, edits_input=bool(self.settings["edits_input"]),
+                            masked=bool(self.settings["mask"]))
         dcgan_init_(g)  # N(0, 0.02), the reference code's initialisation
         return g
 
@@ -127,6 +151,10 @@ class CycleGAN(UnpairedFamily):
             loss_g_ba = _least_squares(self.D_a(fake_a), 1.0)
         cycle_a, cycle_b = F.l1_loss(back_a.float(), real_a), F.l1_loss(back_b.float(), real_b)
         loss_g = loss_g_ab + loss_g_ba + cycle_weight * (cycle_a + cycle_b)
+        if self.settings["edit_weight"]:
+            edits = sum(F.relu((fake.float() - real).abs() - HALF_GREY).mean()
+                        for fake, real in ((fake_b, real_a), (fake_a, real_b)))
+            loss_g = loss_g + self.settings["edit_weight"] * edits
         if identity_weight > 0:
             with self.autocast():
                 same_b, same_a = self.G_ab(real_b), self.G_ba(real_a)

@@ -7,13 +7,16 @@ c7s1-k: 7×7 conv, stride 1, k filters (reflection padding); dk: 3×3 conv, stri
 of two 3×3 convs; uk: 3×3 transposed conv, stride ½. Instance norm and ReLU after every conv but the
 last, which ends in tanh. The paper: w = 64, 6 blocks at 128 px, 9 at 256 px.
 
-Two departures, each an option of the families that use it, both measured on the drawn faces:
+Departures, each an option of the families that use it, measured on the drawn faces:
 
 - ``edits_input``: the output is the input plus what the network draws, clipped to [-1, 1]
   (residual learning, as in super-resolution's VDSR). The paper's generator re-draws the whole image
   through an 8×8 bottleneck (at 32 px); on faces it was still 0.10 from its input (L1, pixels in
   [-1, 1]) after 1,600 steps learning nothing but the identity, this one 0.002 — and translation
   between domains is mostly leaving the picture alone.
+- ``masked`` (with ``edits_input``): G also draws a mask m in (0, 1) (sigmoid, starting near 0.02) and the
+  output is the input + m · what it draws, so most pixels can be left exactly alone (the attention masks of
+  GANimation, Pumarola et al., arXiv 1807.09251, and Mejjati et al., arXiv 1806.02311).
 - ``codes`` > 0 (StarGAN): every instance norm takes its scale and shift from the target code
   (conditional instance norm, Dumoulin et al. 2017). The paper tiles the code into the input only; the
   first instance norm subtracts anything spatially constant, so with reflection padding the code never
@@ -30,6 +33,10 @@ from ganstudio.models.base import FamilyOption
 EDITS_INPUT = FamilyOption("edits_input", "G edits its input", 1, 0, 1,
                            "1: the output is the input plus what G draws (faster to learn); 0: G re-draws the whole "
                            "picture (the paper)", integer=True)
+
+
+MASK_OFFSET = 4.0  # a masked generator's mask starts near sigmoid(-4) ≈ 0.02: G starts as the identity
+
 
 
 class ConditionalInstanceNorm(nn.Module):
@@ -72,8 +79,10 @@ class ResnetGenerator(nn.Module):
     divisible by 4. With ``edits_input`` the first C_out input channels are the picture being edited."""
 
     def __init__(self, in_channels: int, out_channels: int, width: int, blocks: int, codes: int = 0,
-                 edits_input: bool = False):
+                 edits_input: bool = False, masked: bool = False):
         super().__init__()
+        if masked and not edits_input:
+            raise ValueError("a masked generator edits its input")
         self.out_channels, self.edits_input = out_channels, edits_input
         layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, width, 7), _norm(width, codes),
                                    nn.ReLU(True)]
@@ -86,14 +95,19 @@ class ResnetGenerator(nn.Module):
             layers += [nn.ConvTranspose2d(channels, channels // 2, 3, 2, 1, output_padding=1),
                        _norm(channels // 2, codes), nn.ReLU(True)]
             channels //= 2
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(channels, out_channels, 7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(channels, out_channels, 7)]
         self.net = nn.Sequential(*layers)
+        self.mask = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(channels, 1, 7)) if masked else None
         self.conditioned = [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm)]
 
     def forward(self, x: torch.Tensor, code: torch.Tensor | None = None) -> torch.Tensor:
         for norm in self.conditioned:
             norm.code = code
-        out = self.net(x)
+        if self.mask is not None:  # input + mask · drawn
+            features = self.net[:-2](x)
+            mask = torch.sigmoid(self.mask(features) - MASK_OFFSET)
+            return (x[:, :self.out_channels] + mask * torch.tanh(self.net[-2:](features))).clamp(-1, 1)
+        out = torch.tanh(self.net(x))
         if self.edits_input:
             out = (x[:, :self.out_channels] + out).clamp(-1, 1)
         return out

@@ -263,9 +263,12 @@ class SRGAN(TwoNetworkFamily):
     def networks(self) -> dict[str, nn.Module]:
         return {**super().networks(), "generator_average": self.G_average, "generator_mse": self.G_mse}
 
-    def network_stand_ins(self) -> dict[str, str]:
+    def upgrade_tensors(self, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Checkpoints from before the average render with G itself."""
-        return {"generator_average": "generator"}
+        if any(key.startswith("net/generator_average/") for key in tensors):
+            return tensors
+        return tensors | {"net/generator_average/" + key[len("net/generator/"):]: value
+                          for key, value in tensors.items() if key.startswith("net/generator/")}
 
     def interpolation_base(self, step: int) -> nn.Module | None:
         """G as the MSE phase left it, once the GAN phase has begun by ``step`` (the α = 0 end of the blend)."""

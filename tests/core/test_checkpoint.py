@@ -238,3 +238,4 @@ def test_an_srgan_run_from_before_the_weight_average_renders_with_g(tmp_path, sm
     g_itself = GeneratorSnapshot.of_family(trainer.family, 4, trainer.config)
     assert np.array_equal(snapshot.translate(lr), g_itself.translate(lr))
     assert Trainer.resume(trainer.run_folder.path, train_overrides={"max_steps": 5}).run().step == 5
+

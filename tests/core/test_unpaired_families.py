@@ -137,6 +137,35 @@ def test_cyclegan_moves_its_translations_towards_the_counterfactuals(tmp_path):
     assert grid.shape[:2] == (4 * 34 + 2, 12 * 34 + 2)  # 8 + 8 held-out faces, four triples to a row
 
 
+def test_cyclegan_with_a_mask_and_an_edit_cost_leaves_the_rest_of_the_face_exactly_alone(tmp_path):
+    """Light | dark hair, 300 steps with ``mask=1, edit_weight=1`` against the default: more of the pixels
+    the counterfactual does not change are left exactly as they were (8-bit) and the L1 to the counterfactual
+    is lower (measured 12.5 % against 0 %; 0.74 against 1.28 × the input's)."""
+    def translated(options):
+        config = config_for("cyclegan", 300, domains="hair_color").replace(model={"options": options})
+        trainer = Trainer(config, out=tmp_path / str(len(options)), report_interval_s=0)
+        trainer.run()
+        held = held_out(config)
+        a = held.images[held.domains == 0][:100].permute(0, 2, 3, 1).numpy()
+        truth = held.counterfactuals[held.domains == 0][:100].permute(0, 2, 3, 1).numpy()
+        outputs = GeneratorSnapshot.from_checkpoint(trainer.run_folder.path).translate(a, target=1.0)
+        alone = (truth == a).all(-1)
+        kept = (outputs == a).all(-1)[alone].mean()
+        error = np.abs(outputs.astype(int) - truth).mean() / np.abs(a.astype(int) - truth).mean()
+        print(f"{options}: {kept:.3f} of the pixels left alone kept exactly; L1 to the truth {error:.2f}x the input's")
+        return kept, error
+
+    kept, error = translated({"mask": 1, "edit_weight": 1.0})
+    kept_default, error_default = translated({})
+    assert kept > 0.06 > 0.01 > kept_default and error < 0.75 * error_default
+
+
+def test_a_mask_needs_a_generator_that_edits_its_input(tmp_path):
+    config = config_for("cyclegan", 1).replace(model={"options": {"mask": 1, "edits_input": 0}})
+    with pytest.raises(ConfigError, match="edits_input"):
+        Trainer(config, out=tmp_path).run()
+
+
 def test_stargan_learns_to_come_back_and_renders_each_flip(tmp_path):
     """300 D steps (60 G steps, ~20 s): G's way back to the input, ‖x − G(G(x, c), c')‖₁, falls to under
     half of its first reports (measured 0.31 -> 0.10 at width 16; D's attribute accuracy needs more steps:

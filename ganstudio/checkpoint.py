@@ -31,7 +31,7 @@ import ganstudio
 from ganstudio.config import RunConfig
 from ganstudio.errors import CheckpointError, ConfigError
 from ganstudio.fileio import atomic_write_bytes, atomic_write_text
-from ganstudio.models import build_family
+from ganstudio.models import build_family, saved_config
 from ganstudio.models.base import Family, Tensors
 
 FORMAT = "ganstudio-checkpoint"
@@ -149,7 +149,7 @@ def read_checkpoint_info(path: str | Path) -> CheckpointInfo:
                               f"expected {meta.get('tensors_bytes')})")
     return CheckpointInfo(json_path=json_path, tensors_path=tensors_path, step=int(meta["step"]),
                           epoch=int(meta["epoch"]), architecture=dict(meta["architecture"]),
-                          config=dict(meta["config"]), meta=meta)
+                          config=saved_config(dict(meta["config"])), meta=meta)
 
 
 def check_architecture(info: CheckpointInfo, family: Family) -> None:

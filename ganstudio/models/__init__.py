@@ -37,6 +37,16 @@ def family_class(name: str) -> type[Family]:
         raise ConfigError(f"unknown GAN family '{name}'; choose one of: {', '.join(_FAMILIES)}") from None
 
 
+def saved_config(config: dict) -> dict:
+    """A run configuration as a run folder or checkpoint saved it (a dict), with the options it lacks set
+    as its version of ganstudio had them (``Family.saved_options``); unknown families are left alone."""
+    model = dict(config.get("model", {}))
+    if model.get("family") not in _FAMILIES:
+        return config
+    model["options"] = _FAMILIES[model["family"]].saved_options(dict(model.get("options", {})))
+    return {**config, "model": model}
+
+
 def build_family(data: DataConfig, model: ModelConfig, train: TrainConfig, device: torch.device) -> Family:
     return family_class(model.family)(data, model, train, device)
 

@@ -55,6 +55,9 @@ class FamilyOption:
     help: str
     integer: bool = False
     zero_means: str = ""  # a word for what 0 stands for, where it is not a value but "choose for me"
+    # The value of runs saved before the option or its present default existed (None: ``default``): their
+    # configs lack the key, and they must load, render and resume as they trained (``saved_config``).
+    earlier: float | None = None
 
 
 # TrainConfig fields a family may set its own defaults for (``Family.train_defaults``): the paper's
@@ -159,6 +162,12 @@ class Family(ABC):
                 raise ConfigError(f"{option.label} must be in [{option.minimum:g}, {option.maximum:g}], not {value:g}")
             values[key] = round(value) if option.integer else value
         return values
+
+    @classmethod
+    def saved_options(cls, options: dict[str, float]) -> dict[str, float]:
+        """A saved run's options, with ``earlier`` values for the keys it lacks: runs record every option
+        (``Trainer``), so a missing key means the run was saved before that option or its default."""
+        return {**{o.key: o.earlier for o in cls.options if o.earlier is not None}, **options}
 
     @classmethod
     def train_defaults(cls) -> dict[str, float]:

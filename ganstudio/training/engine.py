@@ -162,6 +162,8 @@ class Trainer:
         cfg = self.config = self._with_names(cfg, data).replace(train={"world_size": shard.world if shard else 1})
         torch.manual_seed(t.seed)
         family = self.family = build_family(cfg.data, cfg.model, t, device)
+        # Every option's value goes into the run (the defaults included), so that later defaults leave it alone.
+        cfg = self.config = cfg.replace(model={"options": dict(family.settings)})
         held_for_grid = {} if held is None else {
             name: tensor[:t.num_samples] for name, tensor in held.tensors().items()}
         fixed = family.fixed_inputs(t.num_samples, torch.Generator().manual_seed(t.seed + 1),

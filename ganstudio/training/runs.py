@@ -23,6 +23,7 @@ from ganstudio.checkpoint import checkpoint_name, latest_checkpoint
 from ganstudio.config import RunConfig
 from ganstudio.errors import ConfigError, RunError
 from ganstudio.fileio import atomic_write_text, remove_stale_temp_files
+from ganstudio.models import saved_config
 
 _STEP_FILE = re.compile(r"step_(\d+)\.")
 RESUME = "resume"  # the "event" of a resume record
@@ -94,7 +95,7 @@ class RunFolder:
 
     def read_config(self) -> RunConfig:
         try:
-            return RunConfig.load(self.config_path)
+            return RunConfig.from_dict(saved_config(RunConfig.load(self.config_path).to_dict()))
         except ConfigError as e:
             raise RunError(str(e)) from None
 

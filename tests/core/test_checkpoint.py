@@ -239,3 +239,33 @@ def test_an_srgan_run_from_before_the_weight_average_renders_with_g(tmp_path, sm
     assert np.array_equal(snapshot.translate(lr), g_itself.translate(lr))
     assert Trainer.resume(trainer.run_folder.path, train_overrides={"max_steps": 5}).run().step == 5
 
+
+
+def test_a_run_saved_before_a_default_changed_keeps_its_own(tmp_path, small_config):
+    """Runs record every option; a saved config without a key predates it and gets the option's ``earlier``
+    value. A SEGAN run from before its D was narrower than G (its config lists no options) renders as it
+    did and resumes with its own D."""
+    from ganstudio.enhance import enhance_clips
+    from ganstudio.snapshot import GeneratorSnapshot
+
+    fresh = Trainer(small_config("segan", steps=1), out=tmp_path / "fresh")
+    fresh.run()
+    recorded = fresh.run_folder.read_config().model.options
+    assert set(recorded) == {o.key for o in fresh.family.options} and recorded["d_scale"] == 0.5
+
+    old_options = {"d_scale": 1.0}
+    trainer = Trainer(small_config("segan", steps=2).replace(model={"options": old_options}), out=tmp_path / "old")
+    trainer.run()
+    info = read_checkpoint_info(trainer.run_folder.path)
+    noisy = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 1024)).astype(np.float32)
+    before = enhance_clips(GeneratorSnapshot.from_checkpoint(info.json_path), noisy)
+    for path, config in ((info.json_path, lambda m: m["config"]), (trainer.run_folder.config_path, lambda m: m)):
+        saved = json.loads(path.read_text())
+        config(saved)["model"]["options"] = {}  # as ganstudio wrote it before options were recorded
+        path.write_text(json.dumps(saved))
+
+    assert read_checkpoint_info(info.json_path).config["model"]["options"] == old_options
+    assert np.array_equal(enhance_clips(GeneratorSnapshot.from_checkpoint(info.json_path), noisy), before)
+    resumed = Trainer.resume(trainer.run_folder.path, train_overrides={"max_steps": 3})
+    assert resumed.run().step == 3
+    assert resumed.family.D.features[0].out_channels == resumed.family.G.net.encoder[0][0].out_channels

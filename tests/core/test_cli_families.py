@@ -19,7 +19,7 @@ def train(tmp_path, *args) -> RunConfig:
 def test_a_family_trains_with_its_paper_defaults_and_given_options(tmp_path, capsys):
     run = train(tmp_path, "--family", "wgan-gp", "--option", "n_critic=3", "--lr-g", "3e-4")
     config = RunConfig.load(run / "config.json")
-    assert config.model.options == {"n_critic": 3.0}
+    assert config.model.options == {"n_critic": 3, "gp_weight": 10.0}  # the run records every option
     t = config.train
     assert (t.lr_g, t.lr_d, t.beta1, t.beta2, t.batch_size) == (3e-4, 1e-4, 0.0, 0.9, 64)
     assert "wasserstein" in (run / "metrics.jsonl").read_text()

@@ -164,7 +164,8 @@ def test_run_folder_layout(tmp_path, small_config):
     trainer.run()
     run = trainer.run_folder
     assert run.path.parent == tmp_path and run.path.name.endswith("-gan-faces")
-    assert RunConfig.load(run.config_path) == small_config(steps=40, checkpoint_every=20)
+    given = small_config(steps=40, checkpoint_every=20)  # and every option's value, the defaults too
+    assert RunConfig.load(run.config_path) == given.replace(model={"options": {"dropout": 0.5}})
     assert [s for s, _ in run.list_samples()] == [20, 40]
     assert [s for s, _ in run.list_checkpoints()] == [20, 40]
     records = run.read_metrics()

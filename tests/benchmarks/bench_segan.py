@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--width", type=int)
     parser.add_argument("--window", type=int, default=4096)
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--seed", type=int, help="the training seed: initial weights, batch order and which "
+                        "clips are held out (default 0)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: the engine's, 2 at most)")
     parser.add_argument("--option", action="append", default=[])
     parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 2e-4)")
@@ -91,6 +93,8 @@ def main() -> None:
         train |= {key: value for key, value in (("lr_g", args.lr_g), ("lr_d", args.lr_d)) if value}
         if args.threads:
             train["threads"] = args.threads
+        if args.seed is not None:
+            train["seed"] = args.seed
         config = RunConfig().replace(data={"dataset": "speech", "window": args.window},
                                      model={"family": "segan", "width": args.width, "options": options}, train=train)
         load_dataset(config.data)  # synthesised (and cached) before the clock starts
@@ -99,7 +103,7 @@ def main() -> None:
         ended = trainer.run()
         print(f"segan: {ended.step:,} steps in {(time.perf_counter() - start) / 60:.1f} min (width "
               f"{trainer.family.width}, window {args.window}, batch {config.train.batch_size}, threads "
-              f"{config.train.threads or 'default'}, lr G {config.train.lr_g:g} D "
+              f"{config.train.threads or 'default'}, seed {config.train.seed}, lr G {config.train.lr_g:g} D "
               f"{config.train.lr_d:g}, options {config.model.options}); run: {trainer.run_folder.path}")
         snapshot = GeneratorSnapshot.from_checkpoint(ended.checkpoint)
     data = load_dataset(config.data)

@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, help="random seed (default: 0)")
     g.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default: auto)")
     g.add_argument("--no-amp", dest="amp", action="store_false", default=None,
-                   help="no bf16 mixed precision on CUDA")
+                   help="no bf16 mixed precision (on CUDA; on CPUs with bf16, for the families that use it)")
     g.add_argument("--threads", type=int, metavar="N", help="CPU threads for training")
     g.add_argument("--sample-every", type=int, metavar="N", help="steps between sample grids (default: 200)")
     g.add_argument("--checkpoint-every", type=int, metavar="N", help="steps between checkpoints (default: 1000)")

@@ -143,7 +143,7 @@ class TrainConfig:
     seed: int = 0
     order_seed: int | None = None  # seed of the data order; None: seed (a rollback with new noise sets it)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    amp: bool = True  # bf16 autocast on CUDA (ignored elsewhere)
+    amp: bool = True  # bf16 autocast on CUDA, and on CPUs with bf16 for families that measured it (Family.cpu_bf16)
     threads: int | None = None  # torch intra-op threads on the CPU; None: torch's default
     sample_every: int = 200  # steps between sample grids
     num_samples: int = 64  # fixed z for the sample grid (8x8)

@@ -12,7 +12,7 @@ import numpy as np
 @dataclass(frozen=True)
 class RunStarted:
     run_dir: Path
-    device: str  # in words, e.g. "CUDA: NVIDIA H100" or "CPU (2 threads)"
+    device: str  # in words, e.g. "CUDA: NVIDIA H100, bf16" or "CPU (2 threads)"
     start_step: int
     total_steps: int
     steps_per_epoch: int

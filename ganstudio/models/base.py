@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -60,6 +61,14 @@ class FamilyOption:
     earlier: float | None = None
 
 
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX): there oneDNN's bf16 convolutions are
+    ~1.5x faster than fp32 (SEGAN's step on a 2-core Zen 4: 235 against 345 ms)."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu has no public probe yet
+    return torch.backends.mkldnn.is_available() and any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
 # TrainConfig fields a family may set its own defaults for (``Family.train_defaults``): the paper's
 # optimiser, and how often a family with slow steps shows and measures itself.
 FAMILY_TRAIN_FIELDS = ("batch_size", "lr_g", "lr_d", "beta1", "beta2", "sample_every", "eval_every")
@@ -78,6 +87,9 @@ class Family(ABC):
     options: ClassVar[tuple[FamilyOption, ...]] = ()
     train_overrides: ClassVar[dict[str, float]] = {}  # the paper's optimiser settings, e.g. {"lr_g": 1e-4}
     needs: ClassVar[frozenset[str]] = frozenset({IMAGE})
+    # Also train in bf16 on CPUs with bf16 arithmetic (``cpu_has_bf16``): set where measured to learn as well in
+    # the same time (elsewhere bf16's 8-bit mantissa is an untested risk, and emulated bf16 is slower than fp32).
+    cpu_bf16: ClassVar[bool] = False
     generator_inputs: ClassVar[tuple[str, ...]] = (Z,)
     image_sizes: ClassVar[tuple[int, ...]] = (28, 32, 64)  # the sizes its networks are built for
     can_encode: ClassVar[bool] = False  # has an encoder: real image -> z
@@ -141,11 +153,20 @@ class Family(ABC):
                                 fused=self.device.type in ("cuda", "cpu"))
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        """bf16 autocast on CUDA when the run asks for mixed precision and the GPU has bf16 (Ampere and
-        later); a no-op elsewhere."""
-        if self.train_cfg.amp and self.device.type == "cuda" and torch.cuda.is_bf16_supported():
+        """bf16 autocast when the run asks for mixed precision: on CUDA with bf16 (Ampere and later), and on
+        CPUs with bf16 arithmetic for families that set ``cpu_bf16``; a no-op elsewhere."""
+        if not self.train_cfg.amp:
+            return contextlib.nullcontext()
+        if self.device.type == "cuda" and torch.cuda.is_bf16_supported():
             return torch.autocast("cuda", dtype=torch.bfloat16)
+        if self.device.type == "cpu" and self.cpu_bf16 and cpu_has_bf16():
+            return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+    def precision(self) -> str:
+        """What ``autocast`` trains in here: 'bf16' or 'fp32'."""
+        with self.autocast():
+            return "bf16" if torch.is_autocast_enabled(self.device.type) else "fp32"
 
     @classmethod
     def resolve_options(cls, given: dict[str, float]) -> dict[str, float]:

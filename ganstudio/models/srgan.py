@@ -59,6 +59,11 @@ Departs from the paper in six places, measured in tests/benchmarks/bench_srgan.p
   / 0.71, FID 0.024-0.055 / 0.015), and the MSE phase ends at 31.2 / 31.8 dB, FID 0.020 / 0.016 (G itself:
   31.0 dB, 0.024 / 0.064). ``--option average=0`` renders G itself (the paper).
 
+On CPUs with bf16 arithmetic the steps run in bf16 (``cpu_bf16``; ``--no-amp``: fp32), 1.45× as many: 5 CPU
+minutes hold ~1,600 GAN steps instead of ~900. Seeds 0 / 1: PSNR 33.5 / 34.0 dB, SSIM 0.952 / 0.956, power above
+half Nyquist 0.79 / 0.84 of the real faces', FID 0.012 / 0.007 (fp32: 33.0 / 33.3 dB, 0.946 / 0.950, 0.69 / 0.74,
+0.012 / 0.009); the MSE phase ends where it did in fp32 (31.2 / 31.8 dB, FID 0.018 / 0.017).
+
 Widths: the paper's 64 filters and 16 blocks are ``--width 64 --option blocks=16 --option d_width=64``;
 without a width 32 filters for G, 16 for D, and 6 blocks.
 """
@@ -203,6 +208,7 @@ class SRGAN(TwoNetworkFamily):
     )
     train_overrides = {"batch_size": 16, "lr_g": 1e-3, "lr_d": 3e-4, "beta1": 0.9}  # the rates: see the docstring
     channels_last = True
+    cpu_bf16 = True  # 1.45x the steps in the same minutes (the docstring)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

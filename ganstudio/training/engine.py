@@ -208,6 +208,7 @@ class Trainer:
                           shard, order_seed)
         if lead:
             where = describe_device(device) + (f", {shard.world} processes" if shard else "")
+            where += ", bf16" if family.precision() == "bf16" else ""
             notify("on_start", RunStarted(self.run_folder.path, where, start_step, total, batches.steps_per_epoch,
                                        tuple(m.key for m in family.metrics),
                                        self.change.describe() if self.checkpoint is not None else None))

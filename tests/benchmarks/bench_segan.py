@@ -75,8 +75,9 @@ def main() -> None:
                         "clips are held out (default 0)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: the engine's, 2 at most)")
     parser.add_argument("--option", action="append", default=[])
-    parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 2e-4)")
+    parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 1e-3)")
     parser.add_argument("--lr-d", type=float, help="D's learning rate (default: the family's, 2e-4)")
+    parser.add_argument("--fp32", action="store_true", help="no bf16, also on a CPU that has it")
     parser.add_argument("--run", help="measure this run instead of training one")
     parser.add_argument("--wav-dir", type=Path, help="also measure on the recorded speech under this folder")
     args = parser.parse_args()
@@ -95,6 +96,8 @@ def main() -> None:
             train["threads"] = args.threads
         if args.seed is not None:
             train["seed"] = args.seed
+        if args.fp32:
+            train["amp"] = False
         config = RunConfig().replace(data={"dataset": "speech", "window": args.window},
                                      model={"family": "segan", "width": args.width, "options": options}, train=train)
         load_dataset(config.data)  # synthesised (and cached) before the clock starts
@@ -104,7 +107,7 @@ def main() -> None:
         print(f"segan: {ended.step:,} steps in {(time.perf_counter() - start) / 60:.1f} min (width "
               f"{trainer.family.width}, window {args.window}, batch {config.train.batch_size}, threads "
               f"{config.train.threads or 'default'}, seed {config.train.seed}, lr G {config.train.lr_g:g} D "
-              f"{config.train.lr_d:g}, options {config.model.options}); run: {trainer.run_folder.path}")
+              f"{config.train.lr_d:g}, {trainer.family.precision()}, options {config.model.options}); run: {trainer.run_folder.path}")
         snapshot = GeneratorSnapshot.from_checkpoint(ended.checkpoint)
     data = load_dataset(config.data)
     _, held = family_class("segan").split_data(data, config.train.num_samples, config.train.seed)

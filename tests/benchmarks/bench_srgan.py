@@ -35,8 +35,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--width", type=int)
     parser.add_argument("--option", action="append", default=[])
-    parser.add_argument("--lr-d", type=float, help="D's learning rate (default: the family's, 1e-4)")
-    parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 1e-4)")
+    parser.add_argument("--lr-d", type=float, help="D's learning rate (default: the family's, 3e-4)")
+    parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 1e-3)")
+    parser.add_argument("--fp32", action="store_true", help="no bf16, also on a CPU that has it")
     parser.add_argument("--batch-size", type=int, help="default: the family's, 16")
     parser.add_argument("--seed", type=int, help="the run's seed (default 0): a second one sizes the noise of the figures")
     args = parser.parse_args()
@@ -50,7 +51,8 @@ def main() -> None:
                "device": "cpu", "eval_every": 0, "sample_every": 500, "checkpoint_every": mse_steps,
                "keep_checkpoints": 100, **{key: value for key, value in (("lr_d", args.lr_d), ("lr_g", args.lr_g),
                                                                          ("batch_size", args.batch_size),
-                                                                         ("seed", args.seed)) if value}})
+                                                                         ("seed", args.seed)) if value},
+               **({"amp": False} if args.fp32 else {})})
     data = load_dataset(config.data.__class__(**{**config.data.__dict__, "full_size": True}))
     features = domain_features(config.data, data)  # trained before the clock starts
     start = time.perf_counter()
@@ -61,7 +63,7 @@ def main() -> None:
     checkpoints = dict(trainer.run_folder.list_checkpoints())
     print(f"srgan 16 -> 64 faces: {ended.step:,} steps in {minutes:.1f} min (MSE phase {mse_steps:,} steps; width "
           f"{trainer.family.width}, batch {config.train.batch_size}, lr G {config.train.lr_g:g} D {config.train.lr_d:g}, "
-          f"options {config.model.options}); run: {trainer.run_folder.path}")
+          f"{trainer.family.precision()}, options {config.model.options}); run: {trainer.run_folder.path}")
     rows = {}
     if mse_steps in checkpoints:
         rows["MSE phase"] = super_resolution_quality(GeneratorSnapshot.from_checkpoint(checkpoints[mse_steps]),

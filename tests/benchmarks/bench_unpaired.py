@@ -77,7 +77,7 @@ def main() -> None:
     _, held = family_class(args.family).split_data(faces, config.train.num_samples, config.train.seed)
     print(f"{args.family} {'on ' + args.domains if two_domains else ''}: {ended.step:,} steps in {minutes:.1f} min "
           f"(width {trainer.family.width}, batch {config.train.batch_size}, lr G {config.train.lr_g:g} D "
-          f"{config.train.lr_d:g}, seed {config.train.seed}, options {config.model.options}); "
+          f"{config.train.lr_d:g}, seed {config.train.seed}, {trainer.family.precision()}, options {config.model.options}); "
           f"run: {trainer.run_folder.path}")
     if two_domains:
         record = unpaired_quality(snapshot, held, features, SAMPLES)

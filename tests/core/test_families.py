@@ -139,6 +139,23 @@ def test_options_resolve_with_defaults_and_reject_bad_values():
     assert family_class("segan").train_defaults()["sample_every"] == 50  # slow steps: samples sooner
 
 
+def test_cpu_bf16_is_for_the_families_that_measured_it(monkeypatch):
+    """On a CPU with bf16 arithmetic a family with ``cpu_bf16`` (SEGAN) trains in bf16 autocast unless the run
+    says --no-amp; the other families, and CPUs without bf16, train in fp32."""
+    from ganstudio.models import base
+
+    def step_dtype(name: str, cpu_has_bf16: bool, **train) -> torch.dtype:
+        monkeypatch.setattr(base, "cpu_has_bf16", lambda: cpu_has_bf16)
+        cfg = config_for(name, device="cpu", **train)
+        family = build_family(cfg.data, cfg.model, cfg.train, torch.device("cpu"))
+        with family.autocast():
+            return torch.nn.functional.conv1d(torch.ones(1, 1, 4), torch.ones(1, 1, 2)).dtype
+
+    assert step_dtype("segan", True) == torch.bfloat16
+    assert step_dtype("segan", True, amp=False) == step_dtype("segan", False) == torch.float32
+    assert step_dtype("dcgan", True) == torch.float32
+
+
 def test_conditional_family_needs_classes(tmp_path):
     config = config_for("cgan")
     with pytest.raises(ConfigError, match="needs a data set with at least two classes"):

@@ -20,7 +20,7 @@ from ganstudio.snapshot import GeneratorSnapshot
 from ganstudio.training.engine import Trainer
 
 WINDOW = 1024
-LEARNING_MARGIN_DB = 2.0  # measured: TBD
+LEARNING_MARGIN_DB = 3.0  # measured: +5.3 dB in bf16, +5.4 in fp32 (150 steps; the untrained G is far below the input)
 
 
 def speech(**data) -> DataConfig:

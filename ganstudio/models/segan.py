@@ -34,7 +34,8 @@ Departs from the paper:
   a 2-core Zen 4; in 5 minutes with Adam 1,274 steps, +2.91 / +7.15 (fp32: 780, +2.79 / +7.73). 10 minutes with both
   (tests/benchmarks/bench_segan.py): 2,451 steps; segmental SNR gain at 0 / 5 / 10 / 15 dB babble +3.43 / +3.54
   / +2.85 / +1.34, white +9.13 / +8.32 / +6.38 / +3.39 (RMSprop in fp32, 1,681 steps: babble +2.59 / +2.68 /
-  +1.96 / +0.03, white +7.96 / +6.91 / +4.59 / +1.33).
+  +1.96 / +0.03, white +7.96 / +6.91 / +4.59 / +1.33); 20 minutes, 4,887 steps, no blow-up: babble +4.89 / +5.41
+  / +4.45 / +2.66, white +10.71 / +9.66 / +7.69 / +4.80. Adam at 2e-3 with β (0.9, 0.99) blew up after ~950 steps.
 
 Tried, not kept (3 CPU minutes, segmental SNR gain at 5 dB babble / white; the paper's setting: +0.69 / +4.69):
 RMSprop at 1e-3 and Adam at 2e-3 blew up; Adam (0.5, 0.999) at 5e-4 learned no faster than the paper's RMSprop
@@ -167,8 +168,8 @@ class SEGAN(Family):
                      "1: Adam at the run's rate and β (1e-3, (0.9, 0.99)); 0: RMSprop, the paper's (at its 2e-4: "
                      "--lr-g 2e-4)", integer=True, earlier=0),
     )
-    # ~2 steps/s on a 2-core CPU: the first clips after ~25 s and the first SNR point after ~2 minutes (the
-    # app's 200 and 1,000 steps would take 2 and 8); measuring 200 clips' SNR takes about a second.
+    # ~4 steps/s on a 2-core CPU in bf16 (~3 in fp32): the first clips after ~15 s and the first SNR point after
+    # ~1 minute (the app's 200 and 1,000 steps would take 1 and 4); measuring 200 clips' SNR takes about a second.
     train_overrides = {"batch_size": 32, "lr_g": 1e-3, "lr_d": 2e-4, "beta1": 0.9, "beta2": 0.99,
                        "sample_every": 50, "eval_every": 250}
     cpu_bf16 = True  # 1.6x the steps in the same minutes, as good per step (the docstring)

@@ -1,6 +1,7 @@
 """SRGAN on the drawn faces, 16 -> 64 px, in a few minutes of this machine's CPU.
 
     python tests/benchmarks/bench_srgan.py [--minutes 5] [--option mse_steps=1000] [--width 32] [--lr-d 1e-4]
+                                           [--checkpoint-every 500]
 
 Trains the family's CPU default for the given wall-clock minutes (the MSE phase for ``mse_steps``, then the
 GAN), keeping a checkpoint at the phase change, then measures on the run's held-out faces
@@ -10,11 +11,14 @@ GAN), keeping a checkpoint at the phase change, then measures on the run's held-
 - the high-frequency power (spectrum above half Nyquist) and the mean gradient, over the real faces'
   (target: the GAN within 15 % of the real images', where bicubic and the MSE phase fall short),
 - the domain FID (target: the GAN's below the MSE phase's).
+
+With ``--checkpoint-every`` it also measures the GAN phase's checkpoints on the way (how the power grows).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 import time
@@ -39,6 +43,7 @@ def main() -> None:
     parser.add_argument("--lr-g", type=float, help="G's learning rate (default: the family's, 1e-3)")
     parser.add_argument("--fp32", action="store_true", help="no bf16, also on a CPU that has it")
     parser.add_argument("--batch-size", type=int, help="default: the family's, 16")
+    parser.add_argument("--checkpoint-every", type=int, help="also measure the GAN phase at these steps")
     parser.add_argument("--seed", type=int, help="the run's seed (default 0): a second one sizes the noise of the figures")
     args = parser.parse_args()
     os.environ.setdefault("GANSTUDIO_CACHE", tempfile.mkdtemp(prefix="ganstudio-bench-cache-"))
@@ -48,7 +53,7 @@ def main() -> None:
         data={"image_size": 64, "channels": 3},
         model={"family": "srgan", "width": args.width, "options": options},
         train={**family_class("srgan").train_defaults(), "max_minutes": args.minutes, "epochs": 10**6,
-               "device": "cpu", "eval_every": 0, "sample_every": 500, "checkpoint_every": mse_steps,
+               "device": "cpu", "eval_every": 0, "sample_every": 500, "checkpoint_every": math.gcd(mse_steps, args.checkpoint_every or mse_steps),
                "keep_checkpoints": 100, **{key: value for key, value in (("lr_d", args.lr_d), ("lr_g", args.lr_g),
                                                                          ("batch_size", args.batch_size),
                                                                          ("seed", args.seed)) if value},
@@ -68,13 +73,17 @@ def main() -> None:
     if mse_steps in checkpoints:
         rows["MSE phase"] = super_resolution_quality(GeneratorSnapshot.from_checkpoint(checkpoints[mse_steps]),
                                                      held, features, SAMPLES)
+    for step, path in sorted(checkpoints.items()):
+        if args.checkpoint_every and mse_steps < step < ended.step and step % args.checkpoint_every == 0:
+            rows[f"step {step:,}"] = super_resolution_quality(GeneratorSnapshot.from_checkpoint(path), held, features,
+                                                              SAMPLES)
     rows["GAN"] = super_resolution_quality(GeneratorSnapshot.from_checkpoint(ended.checkpoint), held, features, SAMPLES)
     first = next(iter(rows.values()))
-    print(f"  {'':<10} {'PSNR dB':>8} {'SSIM':>6} {'HF power':>9} {'gradient':>9} {'FID':>7}   (HF, gradient: / real)")
-    print(f"  {'bicubic':<10} {first['psnr_bicubic']:8.2f} {first['ssim_bicubic']:6.3f} "
+    print(f"  {'':<11} {'PSNR dB':>8} {'SSIM':>6} {'HF power':>9} {'gradient':>9} {'FID':>7}   (HF, gradient: / real)")
+    print(f"  {'bicubic':<11} {first['psnr_bicubic']:8.2f} {first['ssim_bicubic']:6.3f} "
           f"{first['high_frequency_bicubic']:9.3f} {first['sharpness_bicubic']:9.3f} {'':>7}")
     for name, r in rows.items():
-        print(f"  {name:<10} {r['psnr']:8.2f} {r['ssim']:6.3f} {r['high_frequency']:9.3f} {r['sharpness']:9.3f} "
+        print(f"  {name:<11} {r['psnr']:8.2f} {r['ssim']:6.3f} {r['high_frequency']:9.3f} {r['sharpness']:9.3f} "
               f"{r['fid_domain']:7.3f}")
     print("  targets: MSE phase PSNR >= bicubic + 2 dB; GAN HF power within 0.85..1.15 (bicubic and MSE below); "
           "GAN FID < MSE phase FID")

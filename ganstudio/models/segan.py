@@ -1,6 +1,6 @@
 """Speech enhancement with a GAN on the raw waveform: SEGAN (Pascual et al., arXiv 1703.09452).
 
-- **G** (figure 2): an encoder of 1-D convolutions (kernel 31, stride 2, PReLU) down to L/2^k samples,
+- **G** (figure 2): an encoder of 1-D convolutions (kernel 31, here 15: below; stride 2, PReLU) down to L/2^k samples,
   z ~ N(0, I) of the same shape concatenated to the thought vector, and a mirrored decoder of transposed
   convolutions whose inputs also take the homologous encoder layer's output (skip connections), ending
   in tanh. The paper's encoder widths are 16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 1024 for 16,384
@@ -36,6 +36,13 @@ Departs from the paper:
   / +2.85 / +1.34, white +9.13 / +8.32 / +6.38 / +3.39 (RMSprop in fp32, 1,681 steps: babble +2.59 / +2.68 /
   +1.96 / +0.03, white +7.96 / +6.91 / +4.59 / +1.33); 20 minutes, 4,887 steps, no blow-up: babble +4.89 / +5.41
   / +4.45 / +2.66, white +10.71 / +9.66 / +7.69 / +4.80. Adam at 2e-3 with β (0.9, 0.99) blew up after ~950 steps.
+  (These figures are with the paper's kernel of 31.)
+- Kernels of 15 samples (``kernel``; the paper: 31): the convolutions are the step, 131 against 215-230 ms in bf16.
+  5 CPU minutes: 2,416 steps, gain at 5 dB babble / white +4.25 / +8.73 (kernel 31: 1,274 steps, +2.91 / +7.15;
+  kernel 11: 3,092 steps, +3.87 / +8.40). 10 minutes (tests/benchmarks/bench_segan.py): 5,029 steps, babble at
+  0 / 5 / 10 / 15 dB +4.20 / +4.52 / +3.55 / +1.89, white +9.87 / +8.84 / +7.24 / +4.77. Per step the paper's
+  kernel learns more (its 4,887 steps of 20 minutes: babble +5.41 at 5 dB): the longer context tells babble from
+  speech.
 
 Tried, not kept (3 CPU minutes, segmental SNR gain at 5 dB babble / white; the paper's setting: +0.69 / +4.69):
 RMSprop at 1e-3 and Adam at 2e-3 blew up; Adam (0.5, 0.999) at 5e-4 learned no faster than the paper's RMSprop
@@ -58,12 +65,13 @@ from torch import nn
 from ganstudio.audio import de_emphasis, pre_emphasis, spectrogram_images
 from ganstudio.config import DataConfig
 from ganstudio.data.base import CLEAN, NOISY, DataError
+from ganstudio.errors import ConfigError
 from ganstudio.models import register_family
 from ganstudio.models.base import Family, FamilyOption, MetricInfo, Tensors
 from ganstudio.models.noise import LatentNoise, seeded_noise
 
 ENCODER_WIDTHS = (1, 2, 2, 4, 4, 8, 8, 16, 16, 32, 64)  # × width: the paper's at width 16
-KERNEL = 31
+PAPER_KERNEL = 31
 BOTTLENECK = 8  # samples at the thought vector
 MIN_CLIPS = 10
 GRID_CLIPS = 4
@@ -77,24 +85,24 @@ def encoder_widths(window: int, width: int) -> list[int]:
     return [width * w for w in ENCODER_WIDTHS[:layers]]
 
 
-def _down(c_in: int, c_out: int) -> nn.Conv1d:
-    return nn.Conv1d(c_in, c_out, KERNEL, stride=2, padding=KERNEL // 2)
+def _down(c_in: int, c_out: int, kernel: int) -> nn.Conv1d:
+    return nn.Conv1d(c_in, c_out, kernel, stride=2, padding=kernel // 2)
 
 
 class SEGANGenerator(nn.Module):
     """noisy (N, 1, L) pre-emphasised -> enhanced (N, 1, L) pre-emphasised, in (-1, 1); z drawn inside
     (``LatentNoise``: seed it with ``seeded_noise`` for repeatable outputs)."""
 
-    def __init__(self, widths: list[int]):
+    def __init__(self, widths: list[int], kernel: int = PAPER_KERNEL):
         super().__init__()
         ins = [1, *widths[:-1]]
-        self.encoder = nn.ModuleList(nn.Sequential(_down(a, b), nn.PReLU(b)) for a, b in zip(ins, widths))
+        self.encoder = nn.ModuleList(nn.Sequential(_down(a, b, kernel), nn.PReLU(b)) for a, b in zip(ins, widths))
         self.z = LatentNoise(widths[-1])
         # Decoder layer i undoes encoder layer i (from the last): input its features (+ z, or + the skip).
         self.decoder = nn.ModuleList()
         for i, (c_out, c_skip) in enumerate(zip(reversed(ins), reversed(widths))):
             c_in = 2 * c_skip
-            up = nn.ConvTranspose1d(c_in, c_out, KERNEL, stride=2, padding=KERNEL // 2, output_padding=1)
+            up = nn.ConvTranspose1d(c_in, c_out, kernel, stride=2, padding=kernel // 2, output_padding=1)
             last = i == len(widths) - 1
             self.decoder.append(nn.Sequential(up, nn.Tanh() if last else nn.PReLU(c_out)))
 
@@ -129,11 +137,11 @@ class Emphasised(nn.Module):
 class SEGANDiscriminator(nn.Module):
     """(noisy, clean-or-enhanced) (N, 1, L) each -> least-squares scores (N,)."""
 
-    def __init__(self, widths: list[int], window: int):
+    def __init__(self, widths: list[int], window: int, kernel: int = PAPER_KERNEL):
         super().__init__()
         layers: list[nn.Module] = []
         for a, b in zip([2, *widths[:-1]], widths):
-            layers += [_down(a, b), nn.BatchNorm1d(b), nn.LeakyReLU(0.3, True)]
+            layers += [_down(a, b, kernel), nn.BatchNorm1d(b), nn.LeakyReLU(0.3, True)]
         self.features = nn.Sequential(*layers)
         self.squeeze = nn.Conv1d(widths[-1], 1, 1)
         self.score = nn.Linear(window >> len(widths), 1)
@@ -165,12 +173,15 @@ class SEGAN(Family):
                      "0: the raw waveform, measured better in minutes of training)"),
         FamilyOption("d_scale", "D's width / G's", 0.5, 0.125, 1.0,
                      "D's channel counts as a share of G's (the paper: 1)", earlier=1.0),
+        FamilyOption("kernel", "Kernel size", 15, 3, 63,
+                     "length of the convolutions' kernels, odd (the paper: 31; 15 takes 0.6x the time a step)",
+                     integer=True, earlier=PAPER_KERNEL),
         FamilyOption("adam", "G learns with Adam", 1, 0, 1,
                      "1: Adam at the run's rate and β (1e-3, (0.9, 0.99)); 0: RMSprop, the paper's (at its 2e-4: "
                      "--lr-g 2e-4)", integer=True, earlier=0),
     )
-    # ~4 steps/s on a 2-core CPU in bf16 (~3 in fp32): the first clips after ~15 s and the first SNR point after
-    # ~1 minute (the app's 200 and 1,000 steps would take 1 and 4); measuring 200 clips' SNR takes about a second.
+    # ~8 steps/s on a 2-core CPU in bf16 (~4 with the paper's kernel): the first clips after ~7 s and the first SNR
+    # point after ~30 s (the app's 200 and 1,000 steps would take 25 s and 2 minutes); 200 clips' SNR take ~1 s.
     train_overrides = {"batch_size": 32, "lr_g": 1e-3, "lr_d": 2e-4, "beta1": 0.9, "beta2": 0.99,
                        "sample_every": 50, "eval_every": 250}
     cpu_bf16 = True  # 1.6x the steps in the same minutes, as good per step (the docstring)
@@ -180,9 +191,12 @@ class SEGAN(Family):
         self.window = self.data_cfg.window
         widths = encoder_widths(self.window, self.width)
         self.emphasis = self.settings["pre_emphasis"]
-        self.G = self.place(Emphasised(SEGANGenerator(widths), self.emphasis))
+        kernel = int(self.settings["kernel"])
+        if kernel % 2 == 0:
+            raise ConfigError(f"SEGAN's kernel must be odd (the paper's is {PAPER_KERNEL}), not {kernel}")
+        self.G = self.place(Emphasised(SEGANGenerator(widths, kernel), self.emphasis))
         self.D = self.place(SEGANDiscriminator([max(1, round(w * self.settings["d_scale"])) for w in widths],
-                                               self.window))
+                                               self.window, kernel))
         t = self.train_cfg
         self.opt_g = (self.adam(self.G.parameters(), t.lr_g) if self.settings["adam"]
                       else torch.optim.RMSprop(self.G.parameters(), lr=t.lr_g))

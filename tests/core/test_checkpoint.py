@@ -243,8 +243,9 @@ def test_an_srgan_run_from_before_the_weight_average_renders_with_g(tmp_path, sm
 
 def test_a_run_saved_before_a_default_changed_keeps_its_own(tmp_path, small_config):
     """Runs record every option; a saved config without a key predates it and gets the option's ``earlier``
-    value. A SEGAN run from before its D was narrower than G and its G learnt with Adam (its config lists no
-    options) renders as it did and resumes with its own D and optimiser."""
+    value. A SEGAN run from before its D was narrower than G, its G learnt with Adam and its kernels were shorter
+    than the paper's (its config lists no options) renders as it did and resumes with its own D, kernels and
+    optimiser."""
     from ganstudio.enhance import enhance_clips
     from ganstudio.snapshot import GeneratorSnapshot
 
@@ -252,8 +253,9 @@ def test_a_run_saved_before_a_default_changed_keeps_its_own(tmp_path, small_conf
     fresh.run()
     recorded = fresh.run_folder.read_config().model.options
     assert set(recorded) == {o.key for o in fresh.family.options} and recorded["d_scale"] == 0.5
+    assert recorded["kernel"] == 15
 
-    old_options = {"d_scale": 1.0, "adam": 0}
+    old_options = {"d_scale": 1.0, "adam": 0, "kernel": 31}
     trainer = Trainer(small_config("segan", steps=2).replace(model={"options": old_options}), out=tmp_path / "old")
     trainer.run()
     info = read_checkpoint_info(trainer.run_folder.path)
@@ -270,3 +272,4 @@ def test_a_run_saved_before_a_default_changed_keeps_its_own(tmp_path, small_conf
     assert resumed.run().step == 3
     assert resumed.family.D.features[0].out_channels == resumed.family.G.net.encoder[0][0].out_channels
     assert isinstance(resumed.family.opt_g, torch.optim.RMSprop)
+    assert resumed.family.G.net.encoder[0][0].kernel_size == resumed.family.D.features[0].kernel_size == (31,)

@@ -81,6 +81,7 @@ from torch import nn
 from ganstudio.data.base import IMAGE, SOURCE, DataError
 from ganstudio.errors import ConfigError
 from ganstudio.models import register_family
+from ganstudio.models.averaging import update_average, with_average
 from ganstudio.models.base import FamilyOption, MetricInfo, Tensors
 from ganstudio.models.two_networks import TwoNetworkFamily
 
@@ -271,10 +272,7 @@ class SRGAN(TwoNetworkFamily):
 
     def upgrade_tensors(self, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Checkpoints from before the average render with G itself."""
-        if any(key.startswith("net/generator_average/") for key in tensors):
-            return tensors
-        return tensors | {"net/generator_average/" + key[len("net/generator/"):]: value
-                          for key, value in tensors.items() if key.startswith("net/generator/")}
+        return with_average(tensors)
 
     def interpolation_base(self, step: int) -> nn.Module | None:
         """G as the MSE phase left it, once the GAN phase has begun by ``step`` (the α = 0 end of the blend)."""
@@ -340,16 +338,8 @@ class SRGAN(TwoNetworkFamily):
                 "loss_g_adv": loss_adv.detach(), "d_real": torch.sigmoid(real_logits.detach().float()).mean(),
                 "d_fake": torch.sigmoid(fake_logits.detach().float()).mean()}
 
-    @torch.no_grad()
     def _update_average(self, step: int) -> None:
-        """θ_avg ← β·θ_avg + (1 − β)·θ_G over weights and BatchNorm statistics, after G's update at ``step``;
-        β = min(``average``, (1 + step) / (10 + step)), so that the first steps do not keep the initial weights."""
-        weight = 1.0 - min(float(self.settings["average"]), (1 + step) / (10 + step))
-        for mean, now in zip(self.G_average.state_dict().values(), self.G.state_dict().values(), strict=True):
-            if mean.is_floating_point():
-                mean.lerp_(now, weight)
-            else:
-                mean.copy_(now)
+        update_average(self.G_average, self.G, float(self.settings["average"]), step)
 
     def _content(self, sr: torch.Tensor, hr: torch.Tensor, mse: torch.Tensor, step: int) -> torch.Tensor:
         """Eq. 5: the MSE between features of SR and HR, scaled to be comparable to the pixel MSE (the paper's

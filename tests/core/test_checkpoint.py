@@ -212,24 +212,29 @@ def test_a_generator_opens_without_the_networks_only_training_reads(tmp_path, sm
     assert stargan.family.rendering_networks(1) == {"generator", "discriminator"}
 
 
-def test_an_srgan_run_from_before_the_weight_average_renders_with_g(tmp_path, small_config):
-    """Checkpoints written before SRGAN kept a moving average of G's weights have no ``generator_average``:
-    they open, render and resume with G itself in its place."""
+def _drop_network(info, network: str) -> None:
+    """Rewrite a checkpoint without ``network``'s tensors, as a version from before the network wrote it."""
     import safetensors.torch
 
-    from ganstudio.snapshot import GeneratorSnapshot
-
-    trainer = Trainer(small_config("srgan", steps=4).replace(model={"options": {"mse_steps": 2}}), out=tmp_path)
-    trainer.run()
-    info = read_checkpoint_info(trainer.run_folder.path)
     tensors = safetensors.torch.load_file(str(info.tensors_path))
-    old = {k: v for k, v in tensors.items() if not k.startswith("net/generator_average/")}
+    old = {k: v for k, v in tensors.items() if not k.startswith(f"net/{network}/")}
     assert len(old) < len(tensors)
     blob = safetensors.torch.save(old)
     info.tensors_path.write_bytes(blob)
     meta = json.loads(info.json_path.read_text())
     meta["tensors_bytes"] = len(blob)
     info.json_path.write_text(json.dumps(meta))
+
+
+def test_an_srgan_run_from_before_the_weight_average_renders_with_g(tmp_path, small_config):
+    """Checkpoints written before SRGAN kept a moving average of G's weights have no ``generator_average``:
+    they open, render and resume with G itself in its place."""
+    from ganstudio.snapshot import GeneratorSnapshot
+
+    trainer = Trainer(small_config("srgan", steps=4).replace(model={"options": {"mse_steps": 2}}), out=tmp_path)
+    trainer.run()
+    info = read_checkpoint_info(trainer.run_folder.path)
+    _drop_network(info, "generator_average")
 
     snapshot = GeneratorSnapshot.from_checkpoint(info.json_path)
     channels = snapshot.image_shape[0]
@@ -243,9 +248,9 @@ def test_an_srgan_run_from_before_the_weight_average_renders_with_g(tmp_path, sm
 
 def test_a_run_saved_before_a_default_changed_keeps_its_own(tmp_path, small_config):
     """Runs record every option; a saved config without a key predates it and gets the option's ``earlier``
-    value. A SEGAN run from before its D was narrower than G, its G learnt with Adam and its kernels were shorter
-    than the paper's (its config lists no options) renders as it did and resumes with its own D, kernels and
-    optimiser."""
+    value. A SEGAN run from before its D was narrower than G, its G learnt with Adam, its kernels were shorter
+    than the paper's and a moving average of G rendered (its config lists no options, its checkpoint has no
+    average) renders as it did, with G itself, and resumes with its own D, kernels and optimiser."""
     from ganstudio.enhance import enhance_clips
     from ganstudio.snapshot import GeneratorSnapshot
 
@@ -255,12 +260,13 @@ def test_a_run_saved_before_a_default_changed_keeps_its_own(tmp_path, small_conf
     assert set(recorded) == {o.key for o in fresh.family.options} and recorded["d_scale"] == 0.5
     assert recorded["kernel"] == 15
 
-    old_options = {"d_scale": 1.0, "adam": 0, "kernel": 31}
+    old_options = {"d_scale": 1.0, "adam": 0, "kernel": 31, "average": 0.0}
     trainer = Trainer(small_config("segan", steps=2).replace(model={"options": old_options}), out=tmp_path / "old")
     trainer.run()
     info = read_checkpoint_info(trainer.run_folder.path)
     noisy = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 1024)).astype(np.float32)
     before = enhance_clips(GeneratorSnapshot.from_checkpoint(info.json_path), noisy)
+    _drop_network(info, "generator_average")
     for path, config in ((info.json_path, lambda m: m["config"]), (trainer.run_folder.config_path, lambda m: m)):
         saved = json.loads(path.read_text())
         config(saved)["model"]["options"] = {}  # as ganstudio wrote it before options were recorded
@@ -273,3 +279,5 @@ def test_a_run_saved_before_a_default_changed_keeps_its_own(tmp_path, small_conf
     assert resumed.family.D.features[0].out_channels == resumed.family.G.net.encoder[0][0].out_channels
     assert isinstance(resumed.family.opt_g, torch.optim.RMSprop)
     assert resumed.family.G.net.encoder[0][0].kernel_size == resumed.family.D.features[0].kernel_size == (31,)
+    for mean, now in zip(resumed.family.G_average.state_dict().values(), resumed.family.G.state_dict().values()):
+        assert torch.equal(mean, now)

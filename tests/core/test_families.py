@@ -280,3 +280,29 @@ def test_instance_noise_anneals_to_zero_and_resumes_where_it_was():
     assert resumed.instance_noise_sigma() == family.instance_noise_sigma()
     resumed.load_training_state({})  # a checkpoint from before the option was trained without noise
     assert resumed.instance_noise_sigma() == 0.0
+
+
+@pytest.mark.parametrize("family, options", [("srgan", {"mse_steps": 3, "blocks": 2}), ("segan", {})])
+def test_the_generator_that_renders_is_a_moving_average_of_g(tmp_path, small_config, family, options):
+    """After each step θ_avg ← β'·θ_avg + (1 − β')·θ_G with β' = min(β, (1 + t) / (10 + t)); ``average=0``
+    renders G itself."""
+    def trained(steps: int, folder: str, **more):
+        config = small_config(family, steps=steps).replace(model={"options": {**options, **more}})
+        trainer = Trainer(config, out=tmp_path / folder, report_interval_s=0)
+        trainer.run()
+        return trainer.family
+
+    six, seven = trained(6, "a"), trained(7, "b")
+    assert seven.generator is seven.G_average
+    beta = 7 / 16  # the update after step t = 6
+    averages = 0
+    for key, value in seven.G_average.state_dict().items():
+        if value.is_floating_point():
+            expected = beta * six.G_average.state_dict()[key] + (1 - beta) * seven.G.state_dict()[key]
+            torch.testing.assert_close(value, expected)
+            averages += not torch.allclose(value, seven.G.state_dict()[key])
+    assert averages > 5  # the average is not G
+
+    plain = trained(6, "c", average=0)
+    for key, value in plain.G_average.state_dict().items():
+        assert torch.equal(value, plain.G.state_dict()[key])

@@ -126,30 +126,6 @@ def test_the_gan_phase_starts_after_the_mse_phase_and_alpha_blends_the_two(tmp_p
     assert final.scale == 4 and final.translate(lr).shape == (2, 32, 32, 3)
 
 
-def test_the_generator_that_renders_is_a_moving_average_of_g(tmp_path):
-    """After each step θ_avg ← β·θ_avg + (1 − β)·θ_G with β = min(0.99, (1 + t) / (10 + t)); ``average=0``
-    renders G itself."""
-    six = Trainer(sr_config(6, mse_steps=3), out=tmp_path / "a", report_interval_s=0)
-    six.run()
-    seven = Trainer(sr_config(7, mse_steps=3), out=tmp_path / "b", report_interval_s=0)
-    seven.run()
-    assert seven.family.generator is seven.family.G_average
-    beta = 7 / 16  # the update after step t = 6
-    averages = 0
-    for key, value in seven.family.G_average.state_dict().items():
-        if value.is_floating_point():
-            expected = beta * six.family.G_average.state_dict()[key] + (1 - beta) * seven.family.G.state_dict()[key]
-            torch.testing.assert_close(value, expected)
-            averages += not torch.allclose(value, seven.family.G.state_dict()[key])
-    assert averages > 10  # the average is not G
-
-    plain = Trainer(sr_config(6, mse_steps=3).replace(model={"options": {"mse_steps": 3, "blocks": 2, "average": 0}}),
-                    out=tmp_path / "c", report_interval_s=0)
-    plain.run()
-    for key, value in plain.family.G_average.state_dict().items():
-        assert torch.equal(value, plain.family.G.state_dict()[key])
-
-
 def test_resume_across_the_phase_change_is_exact(tmp_path, quick_attribute_model):
     """With the feature content loss: its network is built when the GAN phase begins, and the run says which."""
     config = sr_config(30, mse_steps=15, content=1)

@@ -48,7 +48,8 @@ Departs from the paper:
   at 1e-3 leaves G's weights swinging from step to step. 5 CPU minutes: G itself +4.15 / +8.62 at 5 dB babble /
   white, its average +4.55 / +9.15. 10 minutes, 5,026 steps: babble at 0 / 5 / 10 / 15 dB +4.68 / +5.07 / +4.12 /
   +2.64, white +10.45 / +9.46 / +7.95 / +5.56; seed 1 (5,039 steps): babble +4.17 / +4.59 / +3.86 / +2.53, white
-  +9.87 / +9.10 / +7.60 / +5.22. ``--option average=0`` renders G itself (the paper).
+  +9.87 / +9.10 / +7.60 / +5.22 (β 0.9995, seed 1: +4.50 / +8.95 at 5 dB, no better). ``--option average=0``
+  renders G itself (the paper).
 
 Tried, not kept (3 CPU minutes, segmental SNR gain at 5 dB babble / white; the paper's setting: +0.69 / +4.69):
 RMSprop at 1e-3 and Adam at 2e-3 blew up; Adam (0.5, 0.999) at 5e-4 learned no faster than the paper's RMSprop
